@@ -1,0 +1,304 @@
+"""The single source: the Copier answers, validated once, and the values derived from them.
+
+Copier writes ``.copier-answers.yml``; ``envsync render`` reads it back. The validators here also run
+inside ``copier copy`` (through the Jinja extension), so both entry points refuse the same values.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import secrets
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from envsync import database_url
+from envsync.errors import AnswersError
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+APP_DRIVERS = ("asyncpg", "psycopg", "psycopg2", "pg8000")
+# Alembic runs synchronously: an async-only driver cannot migrate.
+MIGRATIONS_DRIVERS = ("psycopg", "psycopg2", "pg8000")
+
+# PostgreSQL truncates identifiers at NAMEDATALEN - 1 bytes, so a longer name silently becomes
+# another name in the database than in the files.
+MAX_IDENTIFIER_BYTES = 63
+
+_SERVICE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
+_HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
+_RELATIVE_DIR = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+
+PASSWORD_ALPHABET = string.ascii_letters + string.digits
+PASSWORD_LENGTH = 32
+
+
+def random_password() -> str:
+    """A password for a new project: 32 characters from ``secrets`` (about 190 bits)."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
+
+
+def _text_problem(value: object) -> str | None:
+    if not isinstance(value, str):
+        return "must be text"
+    if value == "":
+        return "must not be empty"
+    if "\x00" in value:
+        return "must not contain a NUL character"
+    if "\n" in value or "\r" in value:
+        return "must not contain a line break (initdb and .env files keep only the first line)"
+    bad = next((ch for ch in value if not ch.isprintable()), None)
+    if bad is not None:
+        return f"must not contain the control character U+{ord(bad):04X}"
+    return None
+
+
+def _identifier_problem(value: object) -> str | None:
+    problem = _text_problem(value)
+    if problem:
+        return problem
+    assert isinstance(value, str)
+    size = len(value.encode())
+    if size > MAX_IDENTIFIER_BYTES:
+        return (
+            f"is {size} bytes long; PostgreSQL truncates names to {MAX_IDENTIFIER_BYTES} bytes"
+        )
+    return None
+
+
+def _user_problem(value: object) -> str | None:
+    problem = _identifier_problem(value)
+    if problem:
+        return problem
+    assert isinstance(value, str)
+    if value.lower().startswith("pg_"):
+        return "must not start with 'pg_' (PostgreSQL reserves those role names)"
+    return None
+
+
+def _pattern_problem(pattern: re.Pattern[str], what: str) -> Callable[[object], str | None]:
+    def problem(value: object) -> str | None:
+        text_problem = _text_problem(value)
+        if text_problem:
+            return text_problem
+        assert isinstance(value, str)
+        return None if pattern.fullmatch(value) else f"must be {what}"
+
+    return problem
+
+
+def _host_problem(value: object) -> str | None:
+    problem = _text_problem(value)
+    if problem:
+        return problem
+    assert isinstance(value, str)
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        if not _HOST_NAME.fullmatch(value):
+            return "must be a host name or an IP address (letters, digits, '.', '-')"
+    return None
+
+
+def _port_problem(value: object) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        return "must be a whole number"
+    if not 1 <= value <= 65535:
+        return f"must be between 1 and 65535 (got {value})"
+    return None
+
+
+def _choice_problem(choices: tuple[str, ...]) -> Callable[[object], str | None]:
+    def problem(value: object) -> str | None:
+        if value in choices:
+            return None
+        return f"must be one of {', '.join(choices)} (got {value!r})"
+
+    return problem
+
+
+def _bool_problem(value: object) -> str | None:
+    return None if isinstance(value, bool) else "must be true or false"
+
+
+def _image_problem(value: object) -> str | None:
+    problem = _text_problem(value)
+    if problem:
+        return problem
+    assert isinstance(value, str)
+    return "must not contain spaces" if any(ch.isspace() for ch in value) else None
+
+
+def _backend_dir_problem(value: object) -> str | None:
+    problem = _pattern_problem(_RELATIVE_DIR, "a relative directory such as 'backend'")(value)
+    if problem:
+        return problem
+    assert isinstance(value, str)
+    if any(part in {".", ".."} for part in value.split("/")):
+        return "must stay inside the project (no '.' or '..' parts)"
+    return None
+
+
+@dataclass(frozen=True)
+class Answers:
+    """Every variable of a project, validated. Field order is the questionnaire's order."""
+
+    project_name: str
+    db_service: str
+    db_container: str
+    db_image: str
+    db_user: str
+    db_password: str
+    db_name: str
+    db_host: str
+    db_port: int
+    backend_dir: str
+    app_driver: str
+    migrations_driver: str
+    use_pgvector: bool
+
+    @property
+    def app_url(self) -> str:
+        return self._url(self.app_driver)
+
+    @property
+    def migrations_url(self) -> str:
+        return self._url(self.migrations_driver)
+
+    def _url(self, driver: str) -> str:
+        return database_url.build(
+            driver=driver,
+            user=self.db_user,
+            password=self.db_password,
+            host=self.db_host,
+            port=self.db_port,
+            database=self.db_name,
+        )
+
+    def context(self) -> dict[str, Any]:
+        """The Jinja context: what Copier passes to the templates, no more."""
+        return asdict(self)
+
+
+_PROBLEMS: dict[str, Callable[[object], str | None]] = {
+    "project_name": _text_problem,
+    "db_service": _pattern_problem(
+        _SERVICE_NAME, "a compose service name (letters, digits, '_', '.', '-')"
+    ),
+    "db_container": _pattern_problem(
+        _CONTAINER_NAME, "a container name of 2+ characters (letters, digits, '_', '.', '-')"
+    ),
+    "db_image": _image_problem,
+    "db_user": _user_problem,
+    "db_password": _text_problem,
+    "db_name": _identifier_problem,
+    "db_host": _host_problem,
+    "db_port": _port_problem,
+    "backend_dir": _backend_dir_problem,
+    "app_driver": _choice_problem(APP_DRIVERS),
+    "migrations_driver": _choice_problem(MIGRATIONS_DRIVERS),
+    "use_pgvector": _bool_problem,
+}
+
+# Answers a project may omit; copier.yml asks the same defaults (a test holds them equal).
+DEFAULTS: Mapping[str, object] = {
+    "db_service": "db",
+    "db_image": "pgvector/pgvector:pg16",
+    "db_host": "127.0.0.1",
+    "db_port": 5432,
+    "backend_dir": "backend",
+    "app_driver": "asyncpg",
+    "migrations_driver": "psycopg",
+    "use_pgvector": True,
+}
+
+ANSWER_KEYS = tuple(field.name for field in fields(Answers))
+SECRET_KEYS = frozenset({"db_password"})
+
+
+def problem(key: str, value: object) -> str | None:
+    """Why ``value`` cannot be the answer ``key``, or None when it can."""
+    check = _PROBLEMS.get(key)
+    if check is None:
+        return f"is not a question of this template (known: {', '.join(ANSWER_KEYS)})"
+    return check(value)
+
+
+def from_mapping(data: Mapping[str, object], *, path: Path) -> Answers:
+    """Validate raw answers; Copier's own keys (``_src_path``, ``_commit``...) are ignored."""
+    values: dict[str, object] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            raise AnswersError(path=path, key=str(key), message="answer names must be text")
+        if key.startswith("_"):
+            continue
+        reason = problem(key, value)
+        if reason:
+            raise AnswersError(path=path, key=key, message=reason)
+        values[key] = value
+    for key in ANSWER_KEYS:
+        if key not in values:
+            if key not in DEFAULTS:
+                raise AnswersError(path=path, key=key, message="is missing")
+            values[key] = DEFAULTS[key]
+    return Answers(**values)  # type: ignore[arg-type]
+
+
+def read_raw(path: Path) -> dict[str, Any]:
+    """The answers file as a mapping, Copier's keys included."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AnswersError(
+            path=path,
+            message="not found; run envsync in a project made by `copier copy`, or `envsync adopt`",
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise AnswersError(path=path, message=f"cannot be read ({error})") from None
+    try:
+        data = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise AnswersError(path=path, message=f"is not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise AnswersError(path=path, message="must be a YAML mapping of answers")
+    return data
+
+
+def load(project_dir: Path) -> Answers:
+    path = project_dir / ANSWERS_FILE
+    return from_mapping(read_raw(path), path=Path(ANSWERS_FILE))
+
+
+def parse_assignment(assignment: str) -> tuple[str, object]:
+    """``KEY=VALUE`` from the command line, the value typed as the question's type."""
+    key, sep, text = assignment.partition("=")
+    if not sep:
+        raise AnswersError(path=ANSWERS_FILE, message=f"{assignment!r} is not KEY=VALUE")
+    value: object = text
+    if key == "db_port":
+        value = int(text) if text.strip().isdigit() else text
+    elif key == "use_pgvector":
+        lowered = text.lower()
+        if lowered in {"true", "yes", "1", "on"}:
+            value = True
+        elif lowered in {"false", "no", "0", "off"}:
+            value = False
+    return key, value
+
+
+def dump(data: Mapping[str, object]) -> str:
+    """The answers file as Copier writes it, so ``copier update`` keeps reading it."""
+    header = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
+    body = yaml.dump(
+        dict(data), Dumper=yaml.CSafeDumper, default_flow_style=False, allow_unicode=True,
+        width=float("inf"),
+    )
+    return header + body

@@ -1,0 +1,136 @@
+"""The ``envsync`` command: parse arguments, call the engine, print, map errors to exit codes.
+
+0 success or in sync; 1 drift or a problem found; 2 bad input (an ``EnvsyncError``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+
+from envsync import file_io, project
+from envsync.drift import shown
+from envsync.errors import EnvsyncError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Keep database credentials in step across compose, .env, alembic.ini and CLAUDE.md.",
+)
+
+ProjectDir = Annotated[
+    Path,
+    typer.Option("--project", "-C", help="Project directory.", file_okay=False),
+]
+ShowSecrets = Annotated[
+    bool, typer.Option("--show-secrets", help="Print passwords instead of masking them.")
+]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Every ``EnvsyncError`` becomes its one-line message on stderr and exit code 2."""
+
+    @wraps(command)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except EnvsyncError as error:
+            typer.echo(f"envsync: {error}", err=True)
+            raise typer.Exit(2) from None
+
+    return run
+
+
+def _describe(change: project.Change, *, done: bool = True) -> str:
+    verb = "create" if change.old is None else "update"
+    verb = verb + "d" if done else f"would {verb}"
+    keys = ", ".join(f.key for f in change.findings if f.key != "file")
+    return f"{verb} {change.path}" + (f" ({keys})" if keys else "")
+
+
+@app.command()
+@_user_errors
+def render(
+    project_dir: ProjectDir = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing.")] = False,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="Print a unified diff (secrets masked).")
+    ] = False,
+    show_secrets: ShowSecrets = False,
+) -> None:
+    """Repair drift: write what envsync owns in each file from .copier-answers.yml."""
+    with file_io.project_lock(project_dir):
+        plan = project.load_plan(project_dir)
+        if diff:
+            typer.echo(project.diff(plan, show_secrets=show_secrets), nl=False)
+        if not dry_run:
+            project.apply(project_dir, plan.changes)
+    for change in plan.changes:
+        typer.echo(_describe(change, done=not dry_run))
+    if not plan.changes:
+        typer.echo("all files in sync")
+
+
+@app.command()
+@_user_errors
+def check(
+    project_dir: ProjectDir = Path("."),
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    show_secrets: ShowSecrets = False,
+) -> None:
+    """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
+    findings = project.load_plan(project_dir).findings
+    if as_json:
+        report = {
+            "in_sync": not findings,
+            "findings": [
+                {
+                    "file": f.path,
+                    "key": f.key,
+                    "expected": f.expected if show_secrets or not f.secret else "********",
+                    "found": f.found if show_secrets or not f.secret else "********",
+                    "secret": f.secret,
+                }
+                for f in findings
+            ],
+        }
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for f in findings:
+            expected = shown(f.expected, secret=f.secret, show_secrets=show_secrets)
+            found = shown(f.found, secret=f.secret, show_secrets=show_secrets)
+            typer.echo(f"{f.path}: {f.key}: expected {expected}, found {found}")
+        if findings:
+            files = len({f.path for f in findings})
+            typer.echo(
+                f"{files} file(s) drifted from .copier-answers.yml; run `envsync render` to repair"
+            )
+        else:
+            typer.echo("in sync")
+    if findings:
+        raise typer.Exit(1)
+
+
+@app.command("set")
+@_user_errors
+def set_command(
+    assignments: Annotated[list[str], typer.Argument(help="KEY=VALUE answers to change.")],
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Change answers (validated), then render every file from them."""
+    from envsync.settings import set_answers
+
+    with file_io.project_lock(project_dir):
+        plan = set_answers(project_dir, assignments)
+    keys = ", ".join(a.partition("=")[0] for a in assignments)
+    typer.echo(f"updated .copier-answers.yml ({keys})")
+    for change in plan.changes:
+        typer.echo(_describe(change))

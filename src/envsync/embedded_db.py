@@ -1,0 +1,838 @@
+"""A PostgreSQL 16 + pgvector server without Docker, started the way the official image starts it.
+
+Tests (and ``envsync doctor`` users without Docker) need a real database that behaves like the
+``db`` service of the generated ``docker-compose.yml``. The ``pgserver`` wheel ships PostgreSQL 16
+and pgvector as plain binaries; this module drives those binaries directly (``initdb``, ``pg_ctl``,
+``psql``, ``pg_isready``) and reproduces what ``docker-entrypoint.sh`` does for a volume:
+
+* an empty data directory is initialised once with ``POSTGRES_USER``/``POSTGRES_PASSWORD``
+  (``scram-sha-256`` over TCP, ``trust`` on the private unix socket), then ``POSTGRES_DB`` is
+  created by a temporary socket-only server;
+* a data directory that already holds a cluster is started as is: changed credentials are *not*
+  applied, exactly like a compose volume that "keeps the first password it saw". That stale-volume
+  behaviour is the incident envsync exists to explain, so it is reproduced rather than "fixed".
+
+The real server listens on ``127.0.0.1`` only (never ``localhost``: see formats.md, a native server
+answering on ``::1`` is a classic source of confusing "password authentication failed").
+
+Running as root (CI containers): PostgreSQL refuses to run as root, so the binaries run as an
+unprivileged system user (``envsync-pg``, created on demand). That user owns the data directory and
+must be able to traverse to it; ancestors it cannot traverse get ``o+x`` only (search, not listing),
+the narrowest permission change that works on every filesystem (pytest's ``/tmp/pytest-of-root`` is
+``0700``). The grant is re-checked on every call because pytest resets that directory to ``0700``
+at the start of each session. Nothing is ever made world-readable.
+
+Unix sockets go to a short private directory under ``/tmp`` (``envsync-pg-XXXXXXXX``) because
+socket paths are limited to 107 bytes and data directories under pytest's tmp_path easily exceed
+that. The directory is removed when the server is stopped through :func:`stop`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import importlib.util
+import os
+import pwd
+import shlex
+import shutil
+import socket
+import stat
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from envsync.errors import DatabaseError
+
+__all__ = [
+    "PG_SYSTEM_USER",
+    "STARTUP_TIMEOUT",
+    "ServerSpec",
+    "ServerStatus",
+    "free_port",
+    "initialised",
+    "start",
+    "status",
+    "stop",
+]
+
+#: Unprivileged account the server runs as when envsync itself runs as root.
+PG_SYSTEM_USER = "envsync-pg"
+#: Seconds to wait for a server to accept connections (or to shut down) before giving up.
+STARTUP_TIMEOUT = 30.0
+#: Name of the server log, kept inside the data directory so it is owned by the server's user.
+LOG_NAME = "envsync-postgres.log"
+
+_SOCKET_PREFIX = "envsync-pg-"
+_MAX_SOCKET_PATH = 107  # sizeof(sun_path) - 1 on Linux
+_MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: longer names are silently truncated by the server
+_LOG_TAIL_LINES = 6
+_BAD_SUPERUSER_CHARS = "\"$'\\"  # initdb: "must not contain any of \"$'\\"
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """What the compose ``db`` service declares: its ``POSTGRES_*`` values, host port and volume."""
+
+    user: str
+    password: str
+    database: str
+    port: int
+    data_dir: Path
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """A running server, as recorded in its ``postmaster.pid``.
+
+    ``host`` is the TCP listen address, or the unix socket directory when the server listens on
+    sockets only (libpq accepts either as ``host``).
+    """
+
+    pid: int
+    host: str
+    port: int
+    data_dir: Path
+
+
+@dataclass(frozen=True)
+class _RunAs:
+    """Identity the PostgreSQL binaries run under (``None`` = the current process' identity)."""
+
+    uid: int | None = None
+    gid: int | None = None
+    name: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+# --------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port that is free on 127.0.0.1 right now, so tests never collide with a real 5432."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def initialised(data_dir: Path) -> bool:
+    """Whether the directory already holds a cluster, i.e. whether ``POSTGRES_*`` would be ignored.
+
+    Same test as the image's entrypoint: a non-empty ``PG_VERSION`` file.
+    """
+    version = Path(data_dir) / "PG_VERSION"
+    try:
+        return version.is_file() and version.stat().st_size > 0
+    except PermissionError as exc:
+        raise DatabaseError(
+            f"cannot read the database directory {data_dir}: permission denied; "
+            "run envsync as the user that owns it (or as root)"
+        ) from exc
+
+
+def status(data_dir: Path) -> ServerStatus | None:
+    """The server running on ``data_dir``, or ``None``; a stale ``postmaster.pid`` counts as none.
+
+    Read from ``postmaster.pid`` rather than by connecting, so it needs no credentials and also
+    sees a server that is still starting or shutting down.
+    """
+    pid_file = Path(data_dir) / "postmaster.pid"
+    try:
+        lines = pid_file.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    except PermissionError as exc:
+        raise DatabaseError(
+            f"cannot read {pid_file}: permission denied; "
+            "run envsync as the user that owns the database directory (or as root)"
+        ) from exc
+    # Lines: pid, data dir, start time, port, socket dir, listen address, shmem key, status.
+    if len(lines) < 4:
+        return None  # being written right now, or truncated by a crash
+    try:
+        pid = int(lines[0].strip())
+        port = int(lines[3].strip())
+    except ValueError:
+        return None
+    if _process_state(pid) != "running":
+        return None
+    socket_dir = lines[4].strip() if len(lines) > 4 else ""
+    listen = lines[5].strip() if len(lines) > 5 else ""
+    host = listen or socket_dir.split(",")[0].strip()
+    recorded_dir = lines[1].strip() or str(data_dir)
+    return ServerStatus(pid=pid, host=host, port=port, data_dir=Path(recorded_dir))
+
+
+def start(spec: ServerSpec) -> ServerStatus:
+    """Bring up the server the compose file describes, initialising a fresh volume first.
+
+    Idempotent: a server already running on ``spec.data_dir`` is left alone and its status is
+    returned (its port may differ from ``spec.port``: compare if that matters). On an initialised
+    directory the credentials in ``spec`` are deliberately ignored, as the image does.
+    """
+    _validate(spec)
+    data_dir = _absolute(spec.data_dir)
+    bin_dir = _bin_dir()
+    run_as = _server_identity(data_dir)
+    current = status(data_dir)
+    if current is not None:
+        return current
+    _check_data_dir_usable(data_dir)
+    _check_port_free(spec.port)
+
+    _make_data_dir(data_dir, run_as)
+    with _locked(data_dir):
+        current = status(data_dir)  # another process may have won the race for the lock
+        if current is not None:
+            return current
+        if not initialised(data_dir):
+            _initialise(spec, data_dir, bin_dir, run_as)
+        _fix_ownership(data_dir, run_as)
+        return _start_server(data_dir, spec.port, bin_dir, run_as)
+
+
+def stop(data_dir: Path) -> bool:
+    """Stop the server on ``data_dir`` with a fast shutdown; ``False`` if none was running.
+
+    Fast (not smart) shutdown because callers are tests and CLI sessions that must not hang on
+    an idle client connection. Safe to call any number of times.
+    """
+    data_dir = _absolute(data_dir)
+    current = status(data_dir)
+    if current is None:
+        return False
+    run_as = _server_identity(data_dir)
+    _grant_traversal(data_dir, run_as)  # pytest resets /tmp/pytest-of-root to 0700 each session
+    socket_dir = _socket_dir_of(data_dir)
+    _pg_ctl_stop(data_dir, _bin_dir(), run_as)
+    _remove_socket_dir(socket_dir)
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# validation
+# --------------------------------------------------------------------------------------------
+
+
+def _validate(spec: ServerSpec) -> None:
+    """Refuse values the image would reject or silently mangle, before anything is written."""
+    if isinstance(spec.port, bool) or not isinstance(spec.port, int) or not 1 <= spec.port <= 65535:
+        raise DatabaseError(f"port {spec.port!r} is not a TCP port; use a number from 1 to 65535")
+    for label, value in (("user", spec.user), ("database", spec.database)):
+        if not value:
+            raise DatabaseError(f"the database {label} name is empty; set a non-empty name")
+        if "\x00" in value:
+            raise DatabaseError(f"the database {label} name contains a NUL character; remove it")
+        if len(value.encode("utf-8")) > _MAX_IDENTIFIER_BYTES:
+            raise DatabaseError(
+                f"the database {label} name {value!r} is longer than {_MAX_IDENTIFIER_BYTES} bytes "
+                "and PostgreSQL would truncate it; choose a shorter name"
+            )
+    bad = sorted({ch for ch in spec.user if ch in _BAD_SUPERUSER_CHARS})
+    if bad:
+        # initdb 16 bootstraps extensions owned by this role and refuses these characters (and
+        # writes ALTER USER "<name>" without doubling quotes), so the postgres image fails on
+        # such a POSTGRES_USER too: say so up front instead of showing a bootstrap SQL error.
+        raise DatabaseError(
+            f"the database user name {spec.user!r} contains {' '.join(bad)}, which PostgreSQL 16 "
+            "refuses for the superuser created by initdb (the postgres image fails too); "
+            "choose a name without \" $ ' \\"
+        )
+    if spec.user.startswith("pg_"):
+        raise DatabaseError(
+            f"the database user name {spec.user!r} begins with 'pg_', which PostgreSQL reserves; "
+            "choose another name"
+        )
+    if not spec.password:
+        raise DatabaseError(
+            "the database password is empty and the postgres image refuses to initialise without "
+            "one; set a password"
+        )
+    if any(ch in spec.password for ch in "\x00\r\n"):
+        raise DatabaseError(
+            "the database password contains a NUL, carriage return or newline, which initdb "
+            "cannot store (it keeps only the first line); choose a password without them"
+        )
+
+
+def _check_port_free(port: int) -> None:
+    """Fail before initdb rather than after, naming the port, when something already listens."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # Same option as the postmaster, so a lingering TIME_WAIT socket is not a false alarm.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise DatabaseError(_port_in_use_message(port)) from exc
+            if exc.errno == errno.EACCES:
+                raise DatabaseError(
+                    f"port {port} on 127.0.0.1 needs privileges to bind; choose a port above 1023"
+                ) from exc
+            raise DatabaseError(f"cannot bind 127.0.0.1:{port}: {exc.strerror}") from exc
+
+
+def _port_in_use_message(port: int) -> str:
+    return (
+        f"port {port} on 127.0.0.1 is already in use by another program (another PostgreSQL or a "
+        f"docker container?); stop it or choose another port than {port}"
+    )
+
+
+def _check_data_dir_usable(data_dir: Path) -> None:
+    """A non-empty directory without a cluster is someone else's data: never initdb over it."""
+    if data_dir.exists() and not data_dir.is_dir():
+        raise DatabaseError(f"{data_dir} is a file, not a database directory; remove it or move it")
+    if data_dir.is_dir() and not initialised(data_dir):
+        try:
+            entries = [p.name for p in data_dir.iterdir() if p.name != "lost+found"]
+        except PermissionError as exc:
+            raise DatabaseError(
+                f"cannot read the database directory {data_dir}: permission denied; "
+                "run envsync as the user that owns it (or as root)"
+            ) from exc
+        if entries:
+            raise DatabaseError(
+                f"{data_dir} is not empty but holds no PostgreSQL cluster (no PG_VERSION); "
+                "empty it or point the database volume at another directory"
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# binaries, identities and permissions
+# --------------------------------------------------------------------------------------------
+
+
+@cache
+def _bin_dir() -> Path:
+    """The directory of the PostgreSQL binaries bundled in the pgserver wheel."""
+    try:
+        found = importlib.util.find_spec("pgserver")
+    except (ImportError, ValueError):
+        found = None
+    if found is None or not found.submodule_search_locations:
+        raise DatabaseError(
+            "the embedded database needs the 'pgserver' package; "
+            "install it with: pip install 'envsync[embedded]'"
+        )
+    package_dir = Path(next(iter(found.submodule_search_locations)))
+    bin_dir = package_dir / "pginstall" / "bin"
+    missing = [
+        name
+        for name in ("initdb", "pg_ctl", "postgres", "psql", "pg_isready")
+        if not (bin_dir / name).is_file()
+    ]
+    if missing:
+        raise DatabaseError(
+            f"the pgserver package at {package_dir} lacks {', '.join(missing)}; "
+            "reinstall it with: pip install --force-reinstall pgserver"
+        )
+    return bin_dir
+
+
+def _server_identity(data_dir: Path) -> _RunAs:
+    """Who runs the server: ourselves, or (as root) the unprivileged owner of the data directory."""
+    if os.geteuid() != 0:
+        with contextlib.suppress(FileNotFoundError):
+            owner = data_dir.stat().st_uid
+            if owner != os.geteuid():
+                raise DatabaseError(
+                    f"{data_dir} belongs to uid {owner}, and PostgreSQL only runs as the owner of "
+                    "its data directory; run envsync as that user (or as root)"
+                )
+        return _RunAs()
+    with contextlib.suppress(FileNotFoundError):
+        owner = data_dir.stat().st_uid
+        if owner != 0:
+            # A cluster already handed to some unprivileged user (ours, or the image's
+            # "postgres" after a bind mount): keep using it instead of stealing the files.
+            with contextlib.suppress(KeyError):
+                entry = pwd.getpwuid(owner)
+                return _RunAs(uid=entry.pw_uid, gid=entry.pw_gid, name=entry.pw_name)
+    entry = _ensure_system_user()
+    return _RunAs(uid=entry.pw_uid, gid=entry.pw_gid, name=entry.pw_name)
+
+
+def _ensure_system_user() -> pwd.struct_passwd:
+    """Create (once) the system account PostgreSQL runs as when we are root."""
+    with contextlib.suppress(KeyError):
+        return pwd.getpwnam(PG_SYSTEM_USER)
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    shell = "/usr/sbin/nologin" if Path("/usr/sbin/nologin").exists() else "/bin/false"
+    command = [
+        useradd, "--system", "--user-group", "--no-create-home",
+        "--home-dir", "/nonexistent", "--shell", shell, PG_SYSTEM_USER,
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as exc:
+        raise DatabaseError(
+            f"PostgreSQL cannot run as root and 'useradd' is unavailable ({exc.strerror}); "
+            f"create a system user named {PG_SYSTEM_USER} and retry"
+        ) from exc
+    try:
+        return pwd.getpwnam(PG_SYSTEM_USER)  # also covers a concurrent useradd that won
+    except KeyError:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        detail = lines[-1] if lines else f"useradd exit {result.returncode}"
+        raise DatabaseError(
+            f"could not create the system user {PG_SYSTEM_USER} that PostgreSQL runs as under root "
+            f"({detail}); create it and retry"
+        ) from None
+
+
+def _can_search(path_stat: os.stat_result, run_as: _RunAs, groups: Sequence[int]) -> bool:
+    if path_stat.st_uid == run_as.uid:
+        return bool(path_stat.st_mode & stat.S_IXUSR)
+    if path_stat.st_gid in groups:
+        return bool(path_stat.st_mode & stat.S_IXGRP)
+    return bool(path_stat.st_mode & stat.S_IXOTH)
+
+
+def _grant_traversal(path: Path, run_as: _RunAs) -> None:
+    """Let the server's user reach ``path`` by adding ``o+x`` to ancestors that block it.
+
+    Only search permission is added (not read), and only where missing; the directories stay
+    unlistable for everyone else. ``o+x`` rather than an ACL because ACLs are not available on
+    every filesystem and a later ``chmod go-rwx`` (as pytest does) silently masks them anyway.
+    """
+    if run_as.uid is None or run_as.name is None:
+        return
+    groups = set(os.getgrouplist(run_as.name, run_as.gid if run_as.gid is not None else -1))
+    for ancestor in reversed(path.parents):
+        try:
+            ancestor_stat = ancestor.stat()
+        except FileNotFoundError:
+            return
+        if not _can_search(ancestor_stat, run_as, sorted(groups)):
+            os.chmod(ancestor, stat.S_IMODE(ancestor_stat.st_mode) | stat.S_IXOTH)
+
+
+@cache
+def _check_binaries_usable(bin_dir: Path, uid: int | None, gid: int | None) -> None:
+    """As root, make sure the unprivileged user can execute the wheel's binaries at all.
+
+    A virtualenv created with a restrictive umask (or under /root) is a common cause, and the
+    failure from initdb would otherwise be an obscure "permission denied".
+    """
+    if uid is None:
+        return
+    result = _run(
+        [str(bin_dir / "postgres"), "--version"], _RunAs(uid=uid, gid=gid, name=None), check=False
+    )
+    if result.returncode != 0:
+        raise DatabaseError(
+            f"the PostgreSQL binaries in {bin_dir} cannot be run by the unprivileged user "
+            f"{PG_SYSTEM_USER}; make the virtualenv readable (chmod -R o+rX on it) or install "
+            "envsync outside /root"
+        )
+
+
+def _make_data_dir(data_dir: Path, run_as: _RunAs) -> None:
+    """Create the volume directory like the image does (owned by the server's user, 0700)."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseError(
+            f"cannot create the database directory {data_dir}: {exc.strerror}; "
+            "check the permissions of its parent"
+        ) from exc
+    if run_as.uid is not None:
+        _grant_traversal(data_dir, run_as)
+        _check_binaries_usable(_bin_dir(), run_as.uid, run_as.gid)
+        if data_dir.stat().st_uid != run_as.uid:
+            os.chown(data_dir, run_as.uid, run_as.gid if run_as.gid is not None else -1)
+    with contextlib.suppress(OSError):
+        os.chmod(data_dir, 0o700)
+
+
+def _fix_ownership(data_dir: Path, run_as: _RunAs) -> None:
+    """Hand every file to the server's user, as the entrypoint's ``find ... -exec chown`` does."""
+    if run_as.uid is None:
+        return
+    gid = run_as.gid if run_as.gid is not None else -1
+    for root, dirs, files in os.walk(data_dir):
+        for name in [*dirs, *files]:
+            path = os.path.join(root, name)
+            if os.lstat(path).st_uid != run_as.uid:
+                os.lchown(path, run_as.uid, gid)
+
+
+@contextlib.contextmanager
+def _locked(data_dir: Path) -> Iterator[None]:
+    """Serialise concurrent start() calls on one directory (pytest-xdist, two terminals).
+
+    The lock is an flock on the directory itself, so no extra file appears in the project.
+    """
+    fd = os.open(data_dir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------------------------
+# running the binaries
+# --------------------------------------------------------------------------------------------
+
+
+def _environment() -> dict[str, str]:
+    """A clean environment: no PG* variable of the caller may redirect a binary elsewhere."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env.update(LC_ALL="C", LANG="C", PGCLIENTENCODING="UTF8", PGCONNECT_TIMEOUT="5")
+    env.pop("LC_MESSAGES", None)
+    return env
+
+
+def _run(
+    command: Sequence[str],
+    run_as: _RunAs,
+    *,
+    check: bool = True,
+    timeout: float = STARTUP_TIMEOUT + 10,
+) -> subprocess.CompletedProcess[str]:
+    """Run one binary, dropping to the server's user when we are root.
+
+    ``cwd="/"`` because the unprivileged user usually cannot enter the caller's directory and
+    some binaries warn about it.
+    """
+    kwargs: dict[str, object] = {}
+    if run_as.uid is not None:
+        kwargs.update(user=run_as.uid, group=run_as.gid, extra_groups=[])
+    try:
+        result = subprocess.run(
+            list(command),
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            env=_environment(),
+            cwd="/",
+            check=False,
+            timeout=timeout,
+            **kwargs,  # type: ignore[arg-type]
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise DatabaseError(
+            f"{Path(command[0]).name} did not finish within {timeout:.0f} s; "
+            "check that the machine is not overloaded and retry"
+        ) from exc
+    except OSError as exc:
+        raise DatabaseError(f"cannot run {command[0]}: {exc.strerror}") from exc
+    if check and result.returncode != 0:
+        raise DatabaseError(
+            f"{Path(command[0]).name} failed (exit {result.returncode}): "
+            f"{_one_line(result.stderr or result.stdout)}"
+        )
+    return result
+
+
+def _one_line(text: str, lines: int = _LOG_TAIL_LINES) -> str:
+    kept = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
+    return " | ".join(kept) if kept else "no output"
+
+
+def _log_tail(data_dir: Path) -> str:
+    try:
+        text = (data_dir / LOG_NAME).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "no server log"
+    return _one_line(text)
+
+
+def _private_dir(run_as: _RunAs) -> Path:
+    """A short 0700 directory of the server's user under /tmp, for sockets and the pwfile.
+
+    Short because data dirs are often too deep for a 107-byte unix socket path.
+    """
+    base = "/tmp" if os.path.isdir("/tmp") and os.access("/tmp", os.W_OK) else tempfile.gettempdir()
+    path = Path(tempfile.mkdtemp(prefix=_SOCKET_PREFIX, dir=base))
+    if len(str(path / ".s.PGSQL.65535.lock")) > _MAX_SOCKET_PATH:
+        path.rmdir()
+        raise DatabaseError(
+            f"the temporary directory {base} has too long a path for unix sockets; "
+            "set TMPDIR to a short directory such as /tmp"
+        )
+    if run_as.uid is not None:
+        os.chown(path, run_as.uid, run_as.gid if run_as.gid is not None else -1)
+    return path
+
+
+def _socket_dir_of(data_dir: Path) -> Path | None:
+    try:
+        lines = (data_dir / "postmaster.pid").read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    if len(lines) > 4 and lines[4].strip():
+        return Path(lines[4].split(",")[0].strip())
+    return None
+
+
+def _remove_socket_dir(path: Path | None) -> None:
+    """Remove a socket directory we created; never touch one configured by someone else."""
+    if path is None or not path.name.startswith(_SOCKET_PREFIX):
+        return
+    with contextlib.suppress(OSError):
+        path.rmdir()  # postgres removes its socket and lock files on shutdown
+
+
+def _server_options(port: int, listen: str, socket_dir: Path) -> str:
+    """The ``pg_ctl -o`` string; pg_ctl hands it to /bin/sh, hence the quoting."""
+    args = [
+        "-p", str(port),
+        "-c", f"listen_addresses={listen}",
+        "-c", f"unix_socket_directories={socket_dir}",
+    ]  # fmt: skip
+    return " ".join(shlex.quote(arg) for arg in args)
+
+
+def _pg_ctl_start(
+    data_dir: Path, port: int, listen: str, socket_dir: Path, bin_dir: Path, run_as: _RunAs
+) -> subprocess.CompletedProcess[str]:
+    # -l is essential: without it the postmaster would inherit our capture pipes and
+    # subprocess.run would wait for the server to exit.
+    return _run(
+        [
+            str(bin_dir / "pg_ctl"), "start", "-D", str(data_dir), "-w",
+            "-t", str(int(STARTUP_TIMEOUT)), "-l", str(data_dir / LOG_NAME),
+            "-o", _server_options(port, listen, socket_dir),
+        ],
+        run_as,
+        check=False,
+    )  # fmt: skip
+
+
+def _pg_ctl_stop(data_dir: Path, bin_dir: Path, run_as: _RunAs, mode: str = "fast") -> None:
+    result = _run(
+        [
+            str(bin_dir / "pg_ctl"), "stop", "-D", str(data_dir), "-m", mode,
+            "-w", "-t", str(int(STARTUP_TIMEOUT)),
+        ],
+        run_as,
+        check=False,
+    )  # fmt: skip
+    if result.returncode != 0 and status(data_dir) is not None:
+        raise DatabaseError(
+            f"the database server on {data_dir} did not stop: "
+            f"{_one_line(result.stderr or result.stdout)}; see {data_dir / LOG_NAME}"
+        )
+
+
+def _start_failure(data_dir: Path, port: int, result: subprocess.CompletedProcess[str]) -> str:
+    log = _log_tail(data_dir)
+    if "Address already in use" in log or "could not create any TCP/IP sockets" in log:
+        return _port_in_use_message(port)
+    pg_ctl_said = _one_line(result.stderr or result.stdout, 2)
+    if "did not start in time" in pg_ctl_said:
+        what = f"did not start within {STARTUP_TIMEOUT:.0f} s"
+    else:
+        what = "did not start"
+    return (
+        f"the database server on {data_dir} {what} ({pg_ctl_said}); "
+        f"fix the cause shown in the last lines of {data_dir / LOG_NAME}: {log}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# initialisation (docker-entrypoint.sh, first run) and start
+# --------------------------------------------------------------------------------------------
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quote_literal(value: str) -> str:
+    # standard_conforming_strings is on (the default since 9.1), so backslashes are literal.
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _initialise(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> None:
+    """initdb + create POSTGRES_DB; on failure the directory is emptied again so that the next
+    start retries from scratch instead of silently skipping initialisation (as a half-done
+    volume would)."""
+    try:
+        _initdb(spec, data_dir, bin_dir, run_as)
+        _append_hba(data_dir)
+        if spec.database != "postgres":
+            _create_database(spec, data_dir, bin_dir, run_as)
+    except BaseException:
+        _empty_directory(data_dir)
+        raise
+
+
+def _initdb(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> None:
+    pw_dir = _private_dir(run_as)  # private 0700 directory owned by the server's user
+    pwfile = pw_dir / "pwfile"
+    try:
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(spec.password + "\n")
+        if run_as.uid is not None:
+            os.chown(pwfile, run_as.uid, run_as.gid if run_as.gid is not None else -1)
+        result = _run(
+            [
+                str(bin_dir / "initdb"), "-D", str(data_dir),
+                f"--username={spec.user}", f"--pwfile={pwfile}",
+                "--auth-host=scram-sha-256", "--auth-local=trust",
+                "--encoding=UTF8", "--locale=C",
+            ],
+            run_as,
+            check=False,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(pw_dir, ignore_errors=True)
+    if result.returncode != 0:
+        raise DatabaseError(
+            f"initdb failed for {data_dir} (exit {result.returncode}): "
+            f"{_one_line(result.stderr or result.stdout)}"
+        )
+
+
+def _append_hba(data_dir: Path) -> None:
+    """The image appends ``host all all all scram-sha-256``; mirror it so pg_hba.conf matches."""
+    with (data_dir / "pg_hba.conf").open("a", encoding="utf-8") as handle:
+        handle.write("\nhost all all all scram-sha-256\n")
+
+
+def _create_database(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> None:
+    """Create POSTGRES_DB through a temporary server reachable only over its unix socket."""
+    socket_dir = _private_dir(run_as)
+    try:
+        result = _pg_ctl_start(data_dir, spec.port, "", socket_dir, bin_dir, run_as)
+        if result.returncode != 0:
+            with contextlib.suppress(DatabaseError):
+                _pg_ctl_stop(data_dir, bin_dir, run_as, mode="immediate")
+            raise DatabaseError(
+                "the temporary server used to create the database did not start; last lines of "
+                f"{data_dir / LOG_NAME}: {_log_tail(data_dir)}"
+            )
+        try:
+            psql = [
+                str(bin_dir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-q", "-t", "-A",
+                "-h", str(socket_dir), "-p", str(spec.port), "-U", spec.user, "-d", "postgres",
+            ]  # fmt: skip
+            query = f"SELECT 1 FROM pg_database WHERE datname = {_quote_literal(spec.database)}"
+            exists = _run([*psql, "-c", query], run_as)
+            if exists.stdout.strip() != "1":
+                _run([*psql, "-c", f"CREATE DATABASE {_quote_ident(spec.database)}"], run_as)
+        finally:
+            _pg_ctl_stop(data_dir, bin_dir, run_as)
+    finally:
+        _remove_socket_dir(socket_dir)
+
+
+def _empty_directory(data_dir: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        for child in data_dir.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    child.unlink()
+
+
+def _start_server(data_dir: Path, port: int, bin_dir: Path, run_as: _RunAs) -> ServerStatus:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    _wait_for_dead_postmaster(data_dir, deadline)
+    socket_dir = _private_dir(run_as)
+    result = _pg_ctl_start(data_dir, port, "127.0.0.1", socket_dir, bin_dir, run_as)
+    if result.returncode != 0:
+        message = _start_failure(data_dir, port, result)
+        with contextlib.suppress(DatabaseError):
+            _pg_ctl_stop(data_dir, bin_dir, run_as, mode="immediate")
+        _remove_socket_dir(socket_dir)
+        raise DatabaseError(message)
+    # pg_ctl -w waits for "ready" in postmaster.pid; confirm the TCP listener itself answers.
+    while True:
+        probe = _run(
+            [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "2"],
+            _RunAs(),
+            check=False,
+        )
+        if probe.returncode == 0:
+            break
+        if time.monotonic() > deadline:
+            with contextlib.suppress(DatabaseError):
+                _pg_ctl_stop(data_dir, bin_dir, run_as, mode="immediate")
+            _remove_socket_dir(socket_dir)
+            raise DatabaseError(
+                f"the database server on {data_dir} does not accept connections on "
+                f"127.0.0.1:{port} after {STARTUP_TIMEOUT:.0f} s; last lines of "
+                f"{data_dir / LOG_NAME}: {_log_tail(data_dir)}"
+            )
+        time.sleep(0.1)
+    current = status(data_dir)
+    if current is None:
+        raise DatabaseError(
+            f"the database server on {data_dir} exited right after starting; last lines of "
+            f"{data_dir / LOG_NAME}: {_log_tail(data_dir)}"
+        )
+    return current
+
+
+# --------------------------------------------------------------------------------------------
+# process inspection
+# --------------------------------------------------------------------------------------------
+
+
+def _process_state(pid: int) -> str:
+    """``"running"``, ``"zombie"`` or ``"gone"`` for the postmaster recorded in postmaster.pid.
+
+    "gone" also covers a PID reused by another program. "zombie" is a postmaster that died (crash,
+    ``kill -9``) and that its parent has not reaped yet: not a server, but PostgreSQL's own lock
+    check still sees the PID alive and refuses to start until it is reaped.
+    """
+    if pid <= 0:
+        return "gone"
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return "gone"
+    except PermissionError:
+        pass  # alive but owned by another user
+    try:
+        proc_stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "running"  # no /proc (macOS): trust the signal check
+    # Format: "<pid> (<comm>) <state> ..."; comm may itself contain parentheses.
+    name, _, rest = proc_stat.partition("(")[2].rpartition(")")
+    if name != "postgres":
+        return "gone"
+    return "zombie" if rest.split()[:1] == ["Z"] else "running"
+
+
+def _recorded_pid(data_dir: Path) -> int | None:
+    try:
+        first = (data_dir / "postmaster.pid").read_text(errors="replace").split("\n", 1)[0]
+        return int(first.strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _wait_for_dead_postmaster(data_dir: Path, deadline: float) -> None:
+    """After a crash, wait until the dead postmaster is reaped, else postgres refuses to start."""
+    pid = _recorded_pid(data_dir)
+    if pid is None:
+        return
+    while _process_state(pid) == "zombie":
+        if time.monotonic() > deadline:
+            raise DatabaseError(
+                f"the previous server on {data_dir} (PID {pid}) crashed and its parent process "
+                "has not reaped it yet, so PostgreSQL refuses to start; retry in a moment"
+            )
+        time.sleep(0.05)
+
+
+def _absolute(path: Path) -> Path:
+    """Resolved path: postmaster.pid, socket limits and permission checks all need the real one."""
+    return Path(path).expanduser().resolve()

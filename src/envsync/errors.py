@@ -1,0 +1,47 @@
+"""Every error envsync raises for a person to read.
+
+The CLI turns ``EnvsyncError`` into exit code 2 and prints ``str(error)``: one line that names
+the file (and the line or key) and says what to do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class EnvsyncError(Exception):
+    """Base of every error meant for users."""
+
+
+class AnswersError(EnvsyncError):
+    """The answers file is missing, unreadable, or holds an invalid value."""
+
+    def __init__(self, *, path: Path | str, message: str, key: str | None = None) -> None:
+        where = f"{path}: {key}" if key else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = Path(path)
+        self.key = key
+
+
+class FormatError(EnvsyncError):
+    """A file envsync must read cannot be parsed."""
+
+    def __init__(self, *, path: Path | str, message: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = Path(path)
+        self.line = line
+
+
+class OwnershipError(EnvsyncError):
+    """The part of a file envsync owns cannot be located without guessing (markers)."""
+
+    def __init__(self, *, path: Path | str, message: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = Path(path)
+        self.line = line
+
+
+class DatabaseError(EnvsyncError):
+    """The embedded database could not be started, stopped or inspected."""

@@ -1,0 +1,42 @@
+"""The Jinja extension shared by ``copier copy`` and ``envsync render``.
+
+Copier loads it through ``_jinja_extensions`` in copier.yml; envsync's renderer loads the same
+class, so both spell every credential with the same quoting functions.
+"""
+
+from __future__ import annotations
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+from envsync import answers, database_url
+from envsync.files import compose_file, ini_file
+
+
+def _url(driver: str, user: str, password: str, host: str, port: int, database: str) -> str:
+    return database_url.build(
+        driver=driver, user=user, password=password, host=host, port=int(port), database=database
+    )
+
+
+def _problem(value: object, key: str) -> str:
+    """Copier's validator: an empty string accepts the answer; text refuses it with a reason."""
+    reason = answers.problem(key, value)
+    return f"{key} {reason}" if reason else ""
+
+
+def _slug(value: str, separator: str = "_") -> str:
+    """A default name derived from the project name: lower case letters, digits, separators."""
+    cleaned = "".join(ch if ch.isascii() and ch.isalnum() else " " for ch in value.lower())
+    return separator.join(cleaned.split()) or "app"
+
+
+class EnvsyncExtension(Extension):
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["compose_quote"] = compose_file.quote
+        environment.filters["ini_quote"] = ini_file.quote
+        environment.filters["envsync_problem"] = _problem
+        environment.filters["slug"] = _slug
+        environment.globals["database_url"] = _url
+        environment.globals["random_password"] = answers.random_password

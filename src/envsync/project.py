@@ -1,0 +1,203 @@
+"""One pipeline for render, render --dry-run, render --diff and check.
+
+``plan`` computes, for every managed file, its content on disk, the content envsync wants and the
+findings between them; the commands differ only in what they do with the plan (write it, print
+it, diff it, report it), so they can never disagree about what would change.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from envsync import answers as answers_module
+from envsync import database_url, file_io
+from envsync.answers import Answers
+from envsync.drift import Finding, mask_text
+from envsync.files import compose_file, dotenv_file, ini_file, markdown_section
+from envsync.render import render_file, render_path
+
+# Files that hold the password in clear are created readable by their owner only.
+PRIVATE_MODE = 0o600
+PUBLIC_MODE = 0o644
+EXAMPLE_PASSWORD = "CHANGE_ME"
+
+Syncer = Callable[[str | None, str, str, Path, Answers], tuple[str, list[Finding]]]
+
+
+@dataclass(frozen=True)
+class ManagedFile:
+    template: str
+    sync: Syncer
+    private: bool
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file whose content on disk differs from what the answers say it should be."""
+
+    path: str
+    old: str | None
+    new: str
+    bom: bool
+    private: bool
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    answers: Answers
+    changes: tuple[Change, ...]
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [finding for change in self.changes for finding in change.findings]
+
+
+def _postgres_keys(answers: Answers, password: str) -> dict[str, str]:
+    return {
+        "POSTGRES_USER": answers.db_user,
+        "POSTGRES_PASSWORD": password,
+        "POSTGRES_DB": answers.db_name,
+        "POSTGRES_HOST": answers.db_host,
+        "POSTGRES_PORT": str(answers.db_port),
+    }
+
+
+def _compose_variables(project_dir: Path) -> dict[str, str]:
+    """What compose interpolates the file with: the project's .env, then the shell's."""
+    found = file_io.read(project_dir / ".env", ".env")
+    variables = {k: v or "" for k, v in dotenv_file.values(found.text).items()} if found else {}
+    variables.update(os.environ)
+    return variables
+
+
+def _sync_compose(
+    current: str | None, target: str, path: str, project_dir: Path, answers: Answers
+) -> tuple[str, list[Finding]]:
+    return compose_file.sync(
+        current,
+        target,
+        path=path,
+        service=answers.db_service,
+        variables=_compose_variables(project_dir),
+    )
+
+
+def _sync_env(
+    current: str | None, target: str, path: str, project_dir: Path, answers: Answers
+) -> tuple[str, list[Finding]]:
+    owned = _postgres_keys(answers, answers.db_password)
+    return dotenv_file.sync(current, target, path=path, owned=owned)
+
+
+def _sync_env_example(
+    current: str | None, target: str, path: str, project_dir: Path, answers: Answers
+) -> tuple[str, list[Finding]]:
+    owned = _postgres_keys(answers, EXAMPLE_PASSWORD)
+    return dotenv_file.sync(current, target, path=path, owned=owned)
+
+
+def _sync_ini(
+    current: str | None, target: str, path: str, project_dir: Path, answers: Answers
+) -> tuple[str, list[Finding]]:
+    here = (project_dir / path).parent.absolute()
+    return ini_file.sync(current, target, path=path, here=here)
+
+
+def _sync_markdown(
+    current: str | None, target: str, path: str, project_dir: Path, answers: Answers
+) -> tuple[str, list[Finding]]:
+    secret_labels = frozenset({"password", "app url", "alembic url"})
+    return markdown_section.sync(current, target, path=path, secret_labels=secret_labels)
+
+
+MANAGED_FILES = (
+    ManagedFile("docker-compose.yml.jinja", _sync_compose, private=True),
+    ManagedFile("{{ backend_dir }}/.env.jinja", _sync_env, private=True),
+    ManagedFile("{{ backend_dir }}/.env.example.jinja", _sync_env_example, private=False),
+    ManagedFile("{{ backend_dir }}/alembic.ini.jinja", _sync_ini, private=True),
+    ManagedFile("CLAUDE.md.jinja", _sync_markdown, private=True),
+)
+
+
+def plan(project_dir: Path, answers: Answers) -> Plan:
+    """Everything that would change, computed before anything is written."""
+    changes = []
+    for managed in MANAGED_FILES:
+        path = render_path(managed.template, answers)
+        target = render_file(managed.template, answers)
+        found = file_io.read(project_dir / path, path)
+        current = found.text if found else None
+        new, findings = managed.sync(current, target, path, project_dir, answers)
+        if findings:
+            changes.append(
+                Change(
+                    path=path,
+                    old=current,
+                    new=new,
+                    bom=found.bom if found else False,
+                    private=managed.private,
+                    findings=tuple(findings),
+                )
+            )
+    return Plan(answers, tuple(changes))
+
+
+def load_plan(project_dir: Path) -> Plan:
+    return plan(project_dir, answers_module.load(project_dir))
+
+
+def apply(project_dir: Path, changes: tuple[Change, ...]) -> None:
+    for change in changes:
+        file_io.check_writable(project_dir / change.path, change.path)
+    for change in changes:
+        file_io.write(
+            project_dir / change.path,
+            change.new,
+            bom=change.bom,
+            new_mode=PRIVATE_MODE if change.private else PUBLIC_MODE,
+            shown=change.path,
+        )
+
+
+def secret_spellings(values: list[str | None]) -> set[str]:
+    """Every way a secret is written in some file, so that output can hide all of them."""
+    spellings: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        encoded = database_url.encode_component(value)
+        spellings |= {
+            value,
+            encoded,
+            ini_file.quote(encoded),
+            compose_file.quote(value)[1:-1],
+        }
+    return spellings
+
+
+def plan_secrets(current_plan: Plan) -> set[str]:
+    found = [f.found for f in current_plan.findings if f.secret]
+    expected = [f.expected for f in current_plan.findings if f.secret]
+    return secret_spellings([current_plan.answers.db_password, *found, *expected])
+
+
+def diff(current_plan: Plan, *, show_secrets: bool) -> str:
+    hidden = set() if show_secrets else plan_secrets(current_plan)
+    chunks = []
+    for change in current_plan.changes:
+        old = (change.old or "").splitlines(keepends=True)
+        new = change.new.splitlines(keepends=True)
+        lines = difflib.unified_diff(
+            old,
+            new,
+            fromfile=f"a/{change.path}" if change.old is not None else "/dev/null",
+            tofile=f"b/{change.path}",
+        )
+        chunks.append(mask_text("".join(lines), hidden))
+    return "".join(chunks)
+

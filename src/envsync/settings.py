@@ -1,0 +1,37 @@
+"""``envsync set``: change answers, then render every file from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from envsync import answers, file_io, project
+from envsync.answers import ANSWERS_FILE
+from envsync.errors import AnswersError
+
+
+def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
+    """Validate every assignment, then write the answers and the files they render.
+
+    The new answers are rendered before the answers file is touched, so a value that a file
+    cannot carry leaves everything as it was.
+    """
+    raw = answers.read_raw(project_dir / ANSWERS_FILE)
+    for assignment in assignments:
+        key, value = answers.parse_assignment(assignment)
+        reason = answers.problem(key, value)
+        if reason:
+            raise AnswersError(path="envsync set", key=key, message=reason)
+        raw[key] = value
+    validated = answers.from_mapping(raw, path=Path(ANSWERS_FILE))
+    new_plan = project.plan(project_dir, validated)
+    answers_path = project_dir / ANSWERS_FILE
+    file_io.check_writable(answers_path, ANSWERS_FILE)
+    file_io.write(
+        answers_path,
+        answers.dump(raw),
+        bom=False,
+        new_mode=project.PRIVATE_MODE,
+        shown=ANSWERS_FILE,
+    )
+    project.apply(project_dir, new_plan.changes)
+    return new_plan
