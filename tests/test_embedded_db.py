@@ -184,8 +184,12 @@ def test_reused_volume_keeps_its_first_credentials_and_stop_is_idempotent(
         time.sleep(0.05)
     assert embedded_db.status(first.data_dir) is None
     assert (first.data_dir / "postmaster.pid").exists()
+    crashed_socket_dir = Path(
+        (first.data_dir / "postmaster.pid").read_text().splitlines()[4].split(",")[0]
+    )
     assert embedded_db.stop(first.data_dir) is False
     recovered = started(first)
+    assert not crashed_socket_dir.exists()
     assert recovered.pid != restarted.pid
     with _connect(first) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)

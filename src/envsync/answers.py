@@ -1,7 +1,8 @@
 """The single source: the Copier answers, validated once, and the values derived from them.
 
-Copier writes ``.copier-answers.yml``; ``envsync render`` reads it back. The validators here also run
-inside ``copier copy`` (through the Jinja extension), so both entry points refuse the same values.
+Copier writes ``.copier-answers.yml``; ``envsync render`` reads it back. The validators here also
+run inside ``copier copy`` (through the Jinja extension), so both entry points refuse
+the same values.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ _CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 _HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 _RELATIVE_DIR = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
+# PostgreSQL 16's initdb rejects these in the bootstrap superuser's name ("invalid character").
+_INITDB_REFUSED = "\"$'\\"
+
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 32
 
@@ -66,9 +70,7 @@ def _identifier_problem(value: object) -> str | None:
     assert isinstance(value, str)
     size = len(value.encode())
     if size > MAX_IDENTIFIER_BYTES:
-        return (
-            f"is {size} bytes long; PostgreSQL truncates names to {MAX_IDENTIFIER_BYTES} bytes"
-        )
+        return f"is {size} bytes long; PostgreSQL truncates names to {MAX_IDENTIFIER_BYTES} bytes"
     return None
 
 
@@ -79,6 +81,12 @@ def _user_problem(value: object) -> str | None:
     assert isinstance(value, str)
     if value.lower().startswith("pg_"):
         return "must not start with 'pg_' (PostgreSQL reserves those role names)"
+    refused = sorted(set(value) & set(_INITDB_REFUSED))
+    if refused:
+        return (
+            f"must not contain {' '.join(refused)}: the postgres image's initdb refuses a "
+            "superuser name with them"
+        )
     return None
 
 
@@ -298,7 +306,10 @@ def dump(data: Mapping[str, object]) -> str:
     """The answers file as Copier writes it, so ``copier update`` keeps reading it."""
     header = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
     body = yaml.dump(
-        dict(data), Dumper=yaml.CSafeDumper, default_flow_style=False, allow_unicode=True,
+        dict(data),
+        Dumper=yaml.SafeDumper,
+        default_flow_style=False,
+        allow_unicode=True,
         width=float("inf"),
     )
     return header + body

@@ -1,7 +1,7 @@
 """Build and parse SQLAlchemy database URLs without importing SQLAlchemy.
 
-``envsync check`` runs on every commit; importing SQLAlchemy alone costs about 200 ms, so this module
-mirrors ``sqlalchemy.engine.url.make_url`` (2.1) instead. The property tests compare the two.
+``envsync check`` runs on every commit; importing SQLAlchemy alone costs about 200 ms, so this
+module mirrors ``sqlalchemy.engine.url.make_url`` (2.1) instead. The property tests compare the two.
 """
 
 from __future__ import annotations
@@ -61,9 +61,7 @@ def encode_component(value: str) -> str:
     return quote(value, safe="")
 
 
-def build(
-    *, driver: str, user: str, password: str, host: str, port: int, database: str
-) -> str:
+def build(*, driver: str, user: str, password: str, host: str, port: int, database: str) -> str:
     """The URL SQLAlchemy reads back as exactly these parts."""
     shown_host = f"[{host}]" if ":" in host else host
     return (

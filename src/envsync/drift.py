@@ -40,9 +40,7 @@ def mask_text(text: str, secrets: set[str]) -> str:
     return text
 
 
-def url_findings(
-    path: str, key: str, wanted: str | None, found: str | None
-) -> list[Finding]:
+def url_findings(path: str, key: str, wanted: str | None, found: str | None) -> list[Finding]:
     """One finding per URL part that differs: spelling (quotes, encoding case) is not drift."""
     want = database_url.parse(wanted or "")
     got = database_url.parse(found or "")

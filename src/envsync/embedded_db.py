@@ -208,6 +208,7 @@ def stop(data_dir: Path) -> bool:
     data_dir = _absolute(data_dir)
     current = status(data_dir)
     if current is None:
+        _clean_after_crash(data_dir)
         return False
     run_as = _server_identity(data_dir)
     _grant_traversal(data_dir, run_as)  # pytest resets /tmp/pytest-of-root to 0700 each session
@@ -577,12 +578,30 @@ def _socket_dir_of(data_dir: Path) -> Path | None:
     return None
 
 
-def _remove_socket_dir(path: Path | None) -> None:
-    """Remove a socket directory we created; never touch one configured by someone else."""
+def _remove_socket_dir(path: Path | None, *, stale: bool = False) -> None:
+    """Remove a socket directory we created; never touch one configured by someone else.
+
+    A clean shutdown removes the socket and its lock file; after a crash they stay behind
+    (``stale``) and are removed here, since the directory is private to that one server.
+    """
     if path is None or not path.name.startswith(_SOCKET_PREFIX):
         return
+    if str(path.parent) not in {"/tmp", tempfile.gettempdir()}:
+        return
+    if stale:
+        with contextlib.suppress(OSError):
+            for entry in path.iterdir():
+                if entry.name.startswith(".s.PGSQL."):
+                    entry.unlink()
     with contextlib.suppress(OSError):
-        path.rmdir()  # postgres removes its socket and lock files on shutdown
+        path.rmdir()
+
+
+def _clean_after_crash(data_dir: Path) -> None:
+    """Drop the socket directory of a postmaster that died without shutting down."""
+    pid = _recorded_pid(data_dir)
+    if pid is not None and _process_state(pid) == "gone":
+        _remove_socket_dir(_socket_dir_of(data_dir), stale=True)
 
 
 def _server_options(port: int, listen: str, socket_dir: Path) -> str:
@@ -744,6 +763,7 @@ def _empty_directory(data_dir: Path) -> None:
 def _start_server(data_dir: Path, port: int, bin_dir: Path, run_as: _RunAs) -> ServerStatus:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     _wait_for_dead_postmaster(data_dir, deadline)
+    _clean_after_crash(data_dir)
     socket_dir = _private_dir(run_as)
     result = _pg_ctl_start(data_dir, port, "127.0.0.1", socket_dir, bin_dir, run_as)
     if result.returncode != 0:

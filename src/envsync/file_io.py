@@ -38,9 +38,7 @@ def read(path: Path, shown: str) -> TextFile | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise FormatError(
-            path=shown, message=f"is not UTF-8 text (byte {error.start})"
-        ) from None
+        raise FormatError(path=shown, message=f"is not UTF-8 text (byte {error.start})") from None
     if text.startswith(BOM):
         return TextFile(text[1:], True)
     return TextFile(text, False)

@@ -200,4 +200,3 @@ def diff(current_plan: Plan, *, show_secrets: bool) -> str:
         )
         chunks.append(mask_text("".join(lines), hidden))
     return "".join(chunks)
-

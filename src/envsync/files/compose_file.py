@@ -199,7 +199,11 @@ class ComposeView:
         else:
             words = ["CMD-SHELL", self._string(node)]
         return self._slot(
-            name, "healthcheck", " ".join(map(repr, words)), node=node, key_node=pair[0],
+            name,
+            "healthcheck",
+            " ".join(map(repr, words)),
+            node=node,
+            key_node=pair[0],
             parent=healthcheck,
         )
 

@@ -52,7 +52,9 @@ def _bindings(text: str, path: Path | str) -> list[Binding]:
         if binding.error:
             line = binding.original.line
             raise FormatError(
-                path=path, line=line, message="cannot be parsed as KEY=VALUE (python-dotenv skips it)"
+                path=path,
+                line=line,
+                message="cannot be parsed as KEY=VALUE (python-dotenv skips it)",
             )
     return bindings
 

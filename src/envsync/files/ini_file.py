@@ -18,7 +18,9 @@ KEY = "sqlalchemy.url"
 FINDING_KEY = f"[{SECTION}] {KEY}"
 
 _SECTION = re.compile(r"\[(?P<name>[^\]]+)\]")
-_OPTION = re.compile(r"(?P<lead>(?P<key>[^=:\s][^=:]*?)\s*[=:][^\S\r\n]*)(?P<value>.*?)(?P<end>\r?\n?)\Z", re.S)
+_OPTION = re.compile(
+    r"(?P<lead>(?P<key>[^=:\s][^=:]*?)\s*[=:][^\S\r\n]*)(?P<value>.*?)(?P<end>\r?\n?)\Z", re.S
+)
 
 
 def quote(value: str) -> str:
@@ -37,7 +39,9 @@ def read_url(text: str, *, path: Path | str, here: Path) -> str | None:
     except configparser.Error as error:
         message = str(error).splitlines()[0]
         line = getattr(error, "lineno", None)
-        raise FormatError(path=path, line=line, message=f"cannot be read by Alembic: {message}")
+        raise FormatError(
+            path=path, line=line, message=f"cannot be read by Alembic: {message}"
+        ) from None
 
 
 def _url_line(lines: list[str]) -> tuple[int | None, int, int | None]:
@@ -57,7 +61,12 @@ def _url_line(lines: list[str]) -> tuple[int | None, int, int | None]:
             continue
         if section != SECTION:
             continue
-        if found is not None and index == found + continuation + 1 and line[:1].isspace() and stripped:
+        if (
+            found is not None
+            and index == found + continuation + 1
+            and line[:1].isspace()
+            and stripped
+        ):
             continuation += 1
             last_in_section = index
             continue

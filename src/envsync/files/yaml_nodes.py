@@ -69,13 +69,13 @@ def line_end(text: str, index: int) -> int:
 
 def indent_of_line(text: str, index: int) -> int:
     start = line_start(text, index)
-    line = text[start:line_end(text, index)]
+    line = text[start : line_end(text, index)]
     return len(line) - len(line.lstrip(" "))
 
 
 def block_lines(text: str, key: yaml.Node, value: yaml.Node) -> list[str]:
     """The lines of ``key: value`` as written, without their line endings."""
-    chunk = text[line_start(text, key.start_mark.index):end(value)]
+    chunk = text[line_start(text, key.start_mark.index) : end(value)]
     return chunk.replace("\r\n", "\n").split("\n")
 
 

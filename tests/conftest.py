@@ -1,0 +1,92 @@
+"""Fixtures that build real projects with the real Copier and run the real envsync command."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from envsync.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes, to prove what a command did or did not touch."""
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def template_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template as a plain directory: Copier copies the working tree, committed or not."""
+    src = tmp_path_factory.mktemp("template-src")
+    shutil.copy(REPO / "copier.yml", src / "copier.yml")
+    shutil.copytree(REPO / "template", src / "template")
+    return src
+
+
+def copier_copy(src: Path, dst: Path, **answers: object) -> subprocess.CompletedProcess[str]:
+    """``copier copy`` as the README runs it, with ``answers`` given as ``--data``."""
+    data = []
+    for key, value in answers.items():
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        data += ["--data", f"{key}={text}"]
+    return subprocess.run(
+        [BIN / "copier", "copy", "--trust", "--defaults", "--quiet", *data, str(src), str(dst)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture
+def make_project(template_src: Path, tmp_path: Path) -> Callable[..., Path]:
+    """A new project made by ``copier copy`` in ``tmp_path``."""
+
+    def make(name: str = "project", **answers: object) -> Path:
+        dst = tmp_path / name
+        result = copier_copy(template_src, dst, **answers)
+        assert result.returncode == 0, result.stderr
+        return dst
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def default_project(template_src: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ``copier copy --defaults`` per test session; tests work on copies of it."""
+    dst = tmp_path_factory.mktemp("default") / "project"
+    result = copier_copy(template_src, dst)
+    assert result.returncode == 0, result.stderr
+    return dst
+
+
+@pytest.fixture
+def project(default_project: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the default project, free for this test to change."""
+    return Path(shutil.copytree(default_project, tmp_path / "project", symlinks=True))
+
+
+def envsync_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The installed ``envsync`` console script, run as a user runs it."""
+    return subprocess.run(
+        [BIN / "envsync", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+def envsync(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The same Typer app in this process (ten times faster), on the project ``cwd``."""
+    result = CliRunner().invoke(app, [*args, "--project", str(cwd)], catch_exceptions=False)
+    return subprocess.CompletedProcess(
+        ["envsync", *args], result.exit_code, result.stdout, result.stderr
+    )
