@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from envsync.cli import app
+from envsync.embedded_db import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -75,6 +77,31 @@ def default_project(template_src: Path, tmp_path_factory: pytest.TempPathFactory
 def project(default_project: Path, tmp_path: Path) -> Path:
     """A fresh copy of the default project, free for this test to change."""
     return Path(shutil.copytree(default_project, tmp_path / "project", symlinks=True))
+
+
+@pytest.fixture
+def live_project(make_project: Callable[..., Path]) -> Iterator[Path]:
+    """A new project whose database runs (``envsync db up``) on a free port; stopped after."""
+    dst = make_project("live", db_port=free_port())
+    started = envsync("db", "up", cwd=dst)
+    assert started.returncode == 0, started.stderr
+    try:
+        yield dst
+    finally:
+        envsync("db", "down", cwd=dst)
+
+
+def alembic(*args: str, project: Path) -> subprocess.CompletedProcess[str]:
+    """The project's ``alembic`` run from backend/, with no DATABASE_URL from this process."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    return subprocess.run(
+        [BIN / "alembic", *args],
+        cwd=project / "backend",
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def envsync_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -134,3 +134,84 @@ def set_command(
     typer.echo(f"updated .copier-answers.yml ({keys})")
     for change in plan.changes:
         typer.echo(_describe(change))
+
+
+db_app = typer.Typer(
+    no_args_is_help=True,
+    help="The compose file's database service without Docker (needs envsync[embedded]).",
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("up")
+@_user_errors
+def db_up(project_dir: ProjectDir = Path(".")) -> None:
+    """Start the database docker-compose.yml describes, initialising its volume once."""
+    from envsync import local_database
+
+    started = local_database.up(project_dir)
+    spec = started.service
+    typer.echo(
+        f"database {spec.service} listening on {started.host}:{started.port} "
+        f"(data: {local_database.VOLUMES_DIR / spec.service}); stop it with `envsync db down`"
+    )
+    if started.reused_volume:
+        typer.echo(
+            "the data directory was already initialised: like the postgres image, changed "
+            "POSTGRES_* values are not applied to it (see `envsync doctor`)"
+        )
+
+
+@db_app.command("down")
+@_user_errors
+def db_down(project_dir: ProjectDir = Path(".")) -> None:
+    """Stop the embedded database; its data directory is kept, like a volume."""
+    from envsync import local_database
+
+    typer.echo("stopped" if local_database.down(project_dir) else "not running")
+
+
+@db_app.command("status")
+@_user_errors
+def db_status(project_dir: ProjectDir = Path(".")) -> None:
+    """Where the embedded database listens and which data directory it uses (exit 1: down)."""
+    from envsync import local_database
+
+    state = local_database.state(project_dir)
+    data = local_database.VOLUMES_DIR / state.service.service
+    if state.running:
+        typer.echo(f"running on {state.host}:{state.port}, data directory {data}")
+        return
+    initialised = "initialised" if state.initialised else "not initialised"
+    typer.echo(f"not running; data directory {data} ({initialised})")
+    raise typer.Exit(1)
+
+
+_MARKS = {"ok": ("✓", "green"), "problem": ("✗", "red"), "skipped": ("-", "yellow")}
+
+
+@app.command()
+@_user_errors
+def doctor(project_dir: ProjectDir = Path("."), show_secrets: ShowSecrets = False) -> None:
+    """Live checks: server reachable, credentials accepted, database, pgvector, Alembic head."""
+    import sys
+
+    from envsync.doctor import Status, diagnose
+
+    tty = sys.stdout.isatty()
+    problems = 0
+    checks = diagnose(project_dir, show_secrets=show_secrets)
+    while True:
+        if tty:
+            typer.echo("… checking", nl=False)
+        check = next(checks, None)
+        if tty:
+            typer.echo("\r\033[K", nl=False)
+        if check is None:
+            break
+        problems += check.status is Status.PROBLEM
+        mark, colour = _MARKS[check.status.value]
+        label = typer.style(mark, fg=colour) if tty else f"[{check.status.value}]"
+        typer.echo(f"{label} {check.name}: {check.message}")
+    if problems:
+        raise typer.Exit(1)

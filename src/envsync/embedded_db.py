@@ -56,6 +56,7 @@ __all__ = [
     "ServerStatus",
     "free_port",
     "initialised",
+    "psql_binary",
     "start",
     "status",
     "stop",
@@ -98,6 +99,7 @@ class ServerStatus:
     host: str
     port: int
     data_dir: Path
+    socket_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,13 @@ def status(data_dir: Path) -> ServerStatus | None:
     listen = lines[5].strip() if len(lines) > 5 else ""
     host = listen or socket_dir.split(",")[0].strip()
     recorded_dir = lines[1].strip() or str(data_dir)
-    return ServerStatus(pid=pid, host=host, port=port, data_dir=Path(recorded_dir))
+    return ServerStatus(
+        pid=pid,
+        host=host,
+        port=port,
+        data_dir=Path(recorded_dir),
+        socket_dir=Path(socket_dir.split(",")[0].strip()) if socket_dir else None,
+    )
 
 
 def start(spec: ServerSpec) -> ServerStatus:
@@ -197,6 +205,11 @@ def start(spec: ServerSpec) -> ServerStatus:
             _initialise(spec, data_dir, bin_dir, run_as)
         _fix_ownership(data_dir, run_as)
         return _start_server(data_dir, spec.port, bin_dir, run_as)
+
+
+def psql_binary() -> Path:
+    """The bundled ``psql``, for commands shown to users (an ALTER ROLE over the socket)."""
+    return _bin_dir() / "psql"
 
 
 def stop(data_dir: Path) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from envsync import answers as answers_module
 from envsync import database_url, file_io
 from envsync.answers import Answers
 from envsync.drift import Finding, mask_text
+from envsync.errors import AnswersError
 from envsync.files import compose_file, dotenv_file, ini_file, markdown_section
 from envsync.render import render_file, render_path
 
@@ -67,7 +68,7 @@ def _postgres_keys(answers: Answers, password: str) -> dict[str, str]:
     }
 
 
-def _compose_variables(project_dir: Path) -> dict[str, str]:
+def compose_variables(project_dir: Path) -> dict[str, str]:
     """What compose interpolates the file with: the project's .env, then the shell's."""
     found = file_io.read(project_dir / ".env", ".env")
     variables = {k: v or "" for k, v in dotenv_file.values(found.text).items()} if found else {}
@@ -78,12 +79,21 @@ def _compose_variables(project_dir: Path) -> dict[str, str]:
 def _sync_compose(
     current: str | None, target: str, path: str, project_dir: Path, answers: Answers
 ) -> tuple[str, list[Finding]]:
+    variables = compose_variables(project_dir)
+    if current is not None:
+        view = compose_file.ComposeView(
+            current, path=path, service=answers.db_service, variables=variables
+        )
+        taken_by = view.publishers(answers.db_port)
+        if taken_by:
+            raise AnswersError(
+                path=answers_module.ANSWERS_FILE,
+                key="db_port",
+                message=f"host port {answers.db_port} is already published by service "
+                f"{taken_by[0]!r} in {path}; choose another (envsync set db_port=...)",
+            )
     return compose_file.sync(
-        current,
-        target,
-        path=path,
-        service=answers.db_service,
-        variables=_compose_variables(project_dir),
+        current, target, path=path, service=answers.db_service, variables=variables
     )
 
 
@@ -124,15 +134,22 @@ MANAGED_FILES = (
 )
 
 
-def plan(project_dir: Path, answers: Answers) -> Plan:
-    """Everything that would change, computed before anything is written."""
+def plan(
+    project_dir: Path, answers: Answers, *, texts: Mapping[str, file_io.TextFile] | None = None
+) -> Plan:
+    """Everything that would change, computed before anything is written.
+
+    ``texts`` stands in for files on disk by project-relative path: ``envsync adopt`` plans on
+    files it has not written yet (a CLAUDE.md with the section added, a renamed compose file).
+    """
     changes = []
     for managed in MANAGED_FILES:
         path = render_path(managed.template, answers)
         target = render_file(managed.template, answers)
-        found = file_io.read(project_dir / path, path)
+        found = texts[path] if texts and path in texts else file_io.read(project_dir / path, path)
         current = found.text if found else None
         new, findings = managed.sync(current, target, path, project_dir, answers)
+        new = file_io.keep_conventions(current, new)
         if findings:
             changes.append(
                 Change(

@@ -1,0 +1,335 @@
+"""``envsync doctor``: why does the database refuse? Live checks, in the order a person would run
+them by hand (the incident's routine): do the files agree, does the container hold what the files
+say, is the server there, do the credentials authenticate, is the database, pgvector and Alembic's
+head there."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from envsync import answers as answers_module
+from envsync import database_url, embedded_db, file_io, project
+from envsync.answers import Answers
+from envsync.database_url import DatabaseUrl
+from envsync.drift import MASK
+from envsync.errors import EnvsyncError, FormatError
+from envsync.files import dotenv_file
+from envsync.local_database import VOLUMES_DIR
+
+CONNECT_TIMEOUT = 5
+
+
+class Status(Enum):
+    OK = "ok"
+    PROBLEM = "problem"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True)
+class _Context:
+    project_dir: Path
+    answers: Answers
+    url: DatabaseUrl
+    files_agree: bool
+    show_secrets: bool
+
+    def secret(self, value: str) -> str:
+        return value if self.show_secrets else MASK
+
+
+def _app_url(project_dir: Path, answers: Answers) -> DatabaseUrl:
+    """DATABASE_URL from backend/.env: what the application and Alembic connect with."""
+    shown = f"{answers.backend_dir}/.env"
+    found = file_io.read(project_dir / shown, shown)
+    if found is None:
+        raise FormatError(path=shown, message="not found; run `envsync render` to create it")
+    raw = dotenv_file.values(found.text).get(dotenv_file.URL_KEY)
+    parsed = database_url.parse(raw or "")
+    if parsed is None or not parsed.user or parsed.password is None or not parsed.host:
+        raise FormatError(
+            path=shown,
+            message="DATABASE_URL is missing or is not a postgresql URL with user, password, host",
+        )
+    return parsed
+
+
+def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check]:
+    """Each check as it completes; stops at the first failure the later checks depend on."""
+    answers = answers_module.load(project_dir)
+    url = _app_url(project_dir, answers)
+    findings = project.plan(project_dir, answers).findings
+    context = _Context(project_dir, answers, url, not findings, show_secrets)
+    if findings:
+        first = findings[0]
+        yield Check(
+            "files agree",
+            Status.PROBLEM,
+            f"{len(findings)} value(s) drifted from .copier-answers.yml, first "
+            f"{first.path}: {first.key}; run `envsync check`, then `envsync render`",
+        )
+    else:
+        yield Check("files agree", Status.OK, "every file agrees with .copier-answers.yml")
+    yield _container_check(context)
+    reachable = _reachable_check(context)
+    yield reachable
+    if reachable.status is not Status.OK:
+        return
+    connection, login = _login(context)
+    yield login
+    if connection is None:
+        return
+    with connection:
+        if answers.use_pgvector:
+            yield _vector_check(context, connection)
+        yield _alembic_check(context, connection)
+
+
+def _container_check(context: _Context) -> Check:
+    """The incident's ``docker inspect`` step: what the running container was really given."""
+    name = "container environment"
+    container = context.answers.db_container
+    if shutil.which("docker") is None:
+        return Check(name, Status.SKIPPED, "docker is not on PATH: container not inspected")
+    try:
+        result = subprocess.run(
+            ["docker", "inspect", "--format", "{{json .Config.Env}}", container],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return Check(name, Status.SKIPPED, f"docker inspect {container} failed: {error}")
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        return Check(name, Status.SKIPPED, f"docker inspect {container}: {reason}")
+    environment = dict(item.partition("=")[::2] for item in json.loads(result.stdout) or [])
+    wanted = {
+        "POSTGRES_USER": context.answers.db_user,
+        "POSTGRES_PASSWORD": context.answers.db_password,
+        "POSTGRES_DB": context.answers.db_name,
+    }
+    differ = [key for key, value in wanted.items() if environment.get(key) != value]
+    if differ:
+        return Check(
+            name,
+            Status.PROBLEM,
+            f"container {container} runs with other {', '.join(differ)} than the files; "
+            f"recreate it: docker compose up -d --force-recreate {context.answers.db_service}",
+        )
+    return Check(name, Status.OK, f"container {container} runs with the files' POSTGRES_*")
+
+
+def _reachable_check(context: _Context) -> Check:
+    host, port = context.url.host or "", context.url.port or 5432
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+            pass
+    except OSError as error:
+        service = context.answers.db_service
+        return Check(
+            "server reachable",
+            Status.PROBLEM,
+            f"nothing answers on {host}:{port} ({error.strerror or error}): is "
+            f"`docker compose up -d {service}` or `envsync db up` running?",
+        )
+    return Check("server reachable", Status.OK, f"a server answers on {host}:{port}")
+
+
+def _connect(context: _Context, hostaddr: str | None = None):  # type: ignore[no-untyped-def]
+    import psycopg
+
+    url = context.url
+    return psycopg.connect(
+        host=url.host,
+        hostaddr=hostaddr,
+        port=url.port or 5432,
+        user=url.user,
+        password=url.password,
+        dbname=url.database or url.user,
+        connect_timeout=CONNECT_TIMEOUT,
+        autocommit=True,
+    )
+
+
+def _login(context: _Context):  # type: ignore[no-untyped-def]
+    """(connection or None, the authentication check)."""
+    try:
+        import psycopg
+    except ImportError:
+        raise EnvsyncError(
+            "envsync doctor needs a PostgreSQL driver: pip install 'envsync[embedded]'"
+        ) from None
+    url = context.url
+    name = "authentication"
+    try:
+        return _connect(context), Check(
+            name, Status.OK, f"user {url.user} logs in to database {url.database}"
+        )
+    except psycopg.OperationalError as error:
+        text = str(error)
+    if "password authentication failed" in text:
+        return None, Check(name, Status.PROBLEM, _refused_message(context))
+    if "does not exist" in text and "database" in text:
+        return None, Check(name, Status.PROBLEM, _missing_database_message(context))
+    first_line = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+    return None, Check(name, Status.PROBLEM, f"connection refused by the server: {first_line}")
+
+
+def _other_address_answers(context: _Context) -> str | None:
+    """When the host name resolves to several addresses, the one where these credentials work.
+
+    libpq stops at the first address that answers, even if the login then fails: a native
+    PostgreSQL on ``::1`` hides the container on ``127.0.0.1`` behind ``localhost``.
+    """
+    url = context.url
+    try:
+        infos = socket.getaddrinfo(url.host, url.port or 5432, type=socket.SOCK_STREAM)
+    except OSError:
+        return None
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    for address in addresses[1:]:
+        try:
+            _connect(context, hostaddr=address).close()
+        except Exception:  # any failure means this address is not the one that works
+            continue
+        return f"{addresses[0]} (where a different server answered) and {address}"
+    return None
+
+
+def _refused_message(context: _Context) -> str:
+    url, answers = context.url, context.answers
+    if not context.files_agree:
+        return (
+            f"password authentication failed for user {url.user}: the files disagree "
+            "with each other; run `envsync check`, then `envsync render`"
+        )
+    other = _other_address_answers(context) if url.host and not _is_ip(url.host) else None
+    if other:
+        return (
+            f"{url.host} resolves to {other}: the login works on the second address only; "
+            f"use an address: envsync set db_host=127.0.0.1"
+        )
+    sql = (
+        f"ALTER ROLE {_identifier(answers.db_user)} WITH PASSWORD "
+        f"{_literal(context.secret(answers.db_password))}"
+    )
+    service = answers.db_service
+    docker = _psql_command(["docker", "compose", "exec", service, "psql"], answers, sql)
+    lines = [
+        f"the files agree, but the server refuses their password for user {url.user}: the "
+        "database volume was initialised with an older password (the image applies POSTGRES_* "
+        "only on a volume's first start). Either keep the data and set the new password over "
+        "the container's local socket:",
+        f"    {docker}",
+    ]
+    embedded = embedded_db.status(_volume(context))
+    if embedded is not None and embedded.socket_dir is not None:
+        psql = [str(embedded_db.psql_binary()), "-h", str(embedded.socket_dir)]
+        local = _psql_command([*psql, "-p", str(embedded.port)], answers, sql)
+        lines.append(f"    {local}    # the embedded database (envsync db up)")
+    lines += [
+        "or recreate the volume, which DESTROYS its data:",
+        f"    docker compose down -v && docker compose up -d {service}",
+        f"    envsync db down && rm -rf {VOLUMES_DIR / service} && envsync db up"
+        "    # the embedded database",
+    ]
+    if not context.show_secrets:
+        lines.append("(add --show-secrets to print the commands with the password)")
+    return "\n".join(lines)
+
+
+def _missing_database_message(context: _Context) -> str:
+    answers = context.answers
+    create = f"CREATE DATABASE {_identifier(answers.db_name)}"
+    docker = _psql_command(
+        ["docker", "compose", "exec", answers.db_service, "psql"], answers, create
+    )
+    return (
+        f"database {answers.db_name} does not exist on the server (the volume was initialised "
+        f"with another POSTGRES_DB); create it:\n    {docker}"
+    )
+
+
+def _psql_command(psql: list[str], answers: Answers, sql: str) -> str:
+    """A shell command running ``sql`` as the project's user through the server's local socket,
+    where the image trusts every local login, so a forgotten password does not matter."""
+    return shlex.join([*psql, "-U", answers.db_user, "-d", "postgres", "-c", sql])
+
+
+def _volume(context: _Context) -> Path:
+    return context.project_dir.absolute() / VOLUMES_DIR / context.answers.db_service
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+    except OSError:
+        return False
+    return True
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _vector_check(context: _Context, connection) -> Check:  # type: ignore[no-untyped-def]
+    row = connection.execute(
+        "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+    ).fetchone()
+    if row is None:
+        return Check(
+            "pgvector",
+            Status.PROBLEM,
+            f"the vector extension is not installed in {context.url.database}: run "
+            f"`cd {context.answers.backend_dir} && alembic upgrade head` (the first migration "
+            "creates it)",
+        )
+    return Check("pgvector", Status.OK, f"vector {row[0]} is installed")
+
+
+def _alembic_check(context: _Context, connection) -> Check:  # type: ignore[no-untyped-def]
+    name = "alembic"
+    backend = context.answers.backend_dir
+    try:
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+    except ImportError:
+        return Check(name, Status.SKIPPED, "alembic is not installed here: head not compared")
+    ini = context.project_dir / backend / "alembic.ini"
+    if not ini.is_file():
+        return Check(name, Status.SKIPPED, f"{backend}/alembic.ini not found")
+    heads = set(ScriptDirectory.from_config(Config(str(ini))).get_heads())
+    exists = connection.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()[0]
+    current = (
+        {row[0] for row in connection.execute("SELECT version_num FROM alembic_version")}
+        if exists
+        else set()
+    )
+    if current == heads:
+        return Check(name, Status.OK, f"at head ({', '.join(sorted(heads)) or 'no revisions'})")
+    return Check(
+        name,
+        Status.PROBLEM,
+        f"the database is at {', '.join(sorted(current)) or 'no revision'}, head is "
+        f"{', '.join(sorted(heads))}: run `cd {backend} && alembic upgrade head`",
+    )

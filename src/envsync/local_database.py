@@ -1,0 +1,116 @@
+"""``envsync db up | down | status``: the compose file's database service, without Docker.
+
+The server is started from what compose would give the container (the ``POSTGRES_*`` values after
+interpolation, the published host port), and its data directory lives in the project like a
+volume: ``.envsync/volumes/<service>``, git-ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from envsync import answers, embedded_db, file_io
+from envsync.errors import FormatError
+from envsync.files.compose_file import ComposeView
+from envsync.project import compose_variables
+
+COMPOSE_FILE = "docker-compose.yml"
+VOLUMES_DIR = Path(".envsync") / "volumes"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What the compose service declares for its first start."""
+
+    service: str
+    user: str
+    password: str
+    database: str
+    port: int
+    data_dir: Path
+
+
+def service_spec(project_dir: Path) -> ServiceSpec:
+    """Read the database service from docker-compose.yml as compose would resolve it."""
+    service = answers.load(project_dir).db_service
+    found = file_io.read(project_dir / COMPOSE_FILE, COMPOSE_FILE)
+    if found is None:
+        raise FormatError(path=COMPOSE_FILE, message="not found; run `envsync render` first")
+    view = ComposeView(
+        found.text,
+        path=COMPOSE_FILE,
+        service=service,
+        variables=compose_variables(project_dir),
+    )
+    values = {slot.key.rsplit(".", 1)[-1]: slot.value for slot in view.slots()}
+    missing = [k for k in ("POSTGRES_USER", "POSTGRES_PASSWORD", "ports") if not values.get(k)]
+    if view.service_node is None or missing:
+        what = f"service {service!r}" if view.service_node is None else ", ".join(missing)
+        raise FormatError(
+            path=COMPOSE_FILE, message=f"{what} missing; run `envsync render` to restore it"
+        )
+    host_port = str(values["ports"]).rsplit(":", 2)[-2]
+    if not host_port.isdigit():
+        raise FormatError(
+            path=COMPOSE_FILE,
+            message=f"services.{service}.ports publishes 5432 on {host_port!r}, not a port number",
+        )
+    user = str(values["POSTGRES_USER"])
+    return ServiceSpec(
+        service=service,
+        user=user,
+        password=str(values["POSTGRES_PASSWORD"]),
+        # The image's default: POSTGRES_DB falls back to POSTGRES_USER.
+        database=str(values.get("POSTGRES_DB") or user),
+        port=int(host_port),
+        data_dir=project_dir.absolute() / VOLUMES_DIR / service,
+    )
+
+
+@dataclass(frozen=True)
+class Started:
+    service: ServiceSpec
+    host: str
+    port: int
+    reused_volume: bool
+
+
+def up(project_dir: Path) -> Started:
+    spec = service_spec(project_dir)
+    reused = embedded_db.initialised(spec.data_dir)
+    running = embedded_db.start(
+        embedded_db.ServerSpec(
+            user=spec.user,
+            password=spec.password,
+            database=spec.database,
+            port=spec.port,
+            data_dir=spec.data_dir,
+        )
+    )
+    return Started(spec, running.host, running.port, reused)
+
+
+def down(project_dir: Path) -> bool:
+    return embedded_db.stop(service_spec(project_dir).data_dir)
+
+
+@dataclass(frozen=True)
+class State:
+    service: ServiceSpec
+    running: bool
+    host: str | None
+    port: int | None
+    initialised: bool
+
+
+def state(project_dir: Path) -> State:
+    spec = service_spec(project_dir)
+    current = embedded_db.status(spec.data_dir)
+    return State(
+        service=spec,
+        running=current is not None,
+        host=current.host if current else None,
+        port=current.port if current else None,
+        initialised=embedded_db.initialised(spec.data_dir),
+    )
