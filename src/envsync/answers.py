@@ -7,9 +7,7 @@ the same values.
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import secrets
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields
@@ -45,12 +43,15 @@ PASSWORD_LENGTH = 32
 
 def random_password() -> str:
     """A password for a new project: 32 characters from ``secrets`` (about 190 bits)."""
+    import secrets  # only Copier's default needs it; `envsync check` should not pay for it
+
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
 def _text_problem(value: object) -> str | None:
     if not isinstance(value, str):
-        return "must be text"
+        # A hand-edited answers file: YAML reads an unquoted yes, 0123, ~ or 1e3 as another type.
+        return f"must be text, not {type(value).__name__} {value!r}: put the value in quotes"
     if value == "":
         return "must not be empty"
     if "\x00" in value:
@@ -59,7 +60,8 @@ def _text_problem(value: object) -> str | None:
         return "must not contain a line break (initdb and .env files keep only the first line)"
     bad = next((ch for ch in value if not ch.isprintable()), None)
     if bad is not None:
-        return f"must not contain the control character U+{ord(bad):04X}"
+        # Tabs, NEL, U+2028 and the like: some readers split lines at them or strip them.
+        return f"must not contain the non-printable character U+{ord(bad):04X}"
     return None
 
 
@@ -106,6 +108,8 @@ def _host_problem(value: object) -> str | None:
     if problem:
         return problem
     assert isinstance(value, str)
+    import ipaddress  # rarely needed; kept off the import path of `envsync check`
+
     try:
         ipaddress.ip_address(value)
     except ValueError:

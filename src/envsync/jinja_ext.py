@@ -10,13 +10,17 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 from envsync import answers, database_url
-from envsync.files import compose_file, ini_file
+from envsync.files import compose_file, dotenv_file, ini_file
 
 
 def _url(driver: str, user: str, password: str, host: str, port: int, database: str) -> str:
     return database_url.build(
         driver=driver, user=user, password=password, host=host, port=int(port), database=database
     )
+
+
+def _dotenv_quote(value: str, key: str) -> str:
+    return dotenv_file.quote(value, key=key, path=".env")
 
 
 def _problem(value: object, key: str) -> str:
@@ -36,6 +40,7 @@ class EnvsyncExtension(Extension):
         super().__init__(environment)
         environment.filters["compose_quote"] = compose_file.quote
         environment.filters["ini_quote"] = ini_file.quote
+        environment.filters["dotenv_quote"] = _dotenv_quote
         environment.filters["envsync_problem"] = _problem
         environment.filters["slug"] = _slug
         environment.globals["database_url"] = _url

@@ -3,6 +3,7 @@ the port mapping of container port 5432 and the healthcheck command; the rest is
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from envsync.files.compose_interpolation import InterpolationError, escape, inte
 CONTAINER_PORT = "5432"
 ENVIRONMENT_KEYS = ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB")
 SECRET_KEYS = frozenset({"POSTGRES_PASSWORD"})
+_PORT_RANGE = re.compile(r"(?P<low>[0-9]+)(?:-(?P<high>[0-9]+))?")
 
 
 def quote(value: str) -> str:
@@ -172,14 +174,18 @@ class ComposeView:
                 return self._slot(name, "ports", published, node=item, parent=pair[1])
         return self._slot(name, "ports", None, parent=pair[1])
 
+    def _fields(self, item: yaml.MappingNode) -> dict[str, str]:
+        """A long-syntax ``ports`` item as compose reads it."""
+        return {
+            key.value: self._string(value)
+            for key, value in item.value
+            if isinstance(key, yaml.ScalarNode)
+        }
+
     def _published(self, item: yaml.Node) -> str | None:
         """``[host_ip:]host_port:5432`` for the item publishing container port 5432."""
         if isinstance(item, yaml.MappingNode):
-            fields = {
-                key.value: self._string(value)
-                for key, value in item.value
-                if isinstance(key, yaml.ScalarNode)
-            }
+            fields = self._fields(item)
             if fields.get("target") != CONTAINER_PORT:
                 return None
             prefix = f"{fields['host_ip']}:" if fields.get("host_ip") else ""
@@ -187,6 +193,39 @@ class ComposeView:
         mapping = self._string(item).split("/", 1)[0]
         host, _, container = mapping.rpartition(":")
         return mapping if container == CONTAINER_PORT and host else None
+
+    def publishers(self, port: int) -> list[str]:
+        """The other services publishing host ``port`` over TCP: compose could not start both."""
+        found = []
+        for key, node in self.services.value:
+            if key.value == self.service or not isinstance(node, yaml.MappingNode):
+                continue
+            ports = self._child(node, "ports")
+            if ports is None or not isinstance(ports[1], yaml.SequenceNode):
+                continue
+            for item in ports[1].value:
+                published = self._host_ports(item)
+                if published is not None and published[0] <= port <= published[1]:
+                    found.append(key.value)
+                    break
+        return found
+
+    def _host_ports(self, item: yaml.Node) -> tuple[int, int] | None:
+        """The host port range a ``ports`` item binds over TCP; None for a random host port."""
+        if isinstance(item, yaml.MappingNode):
+            fields = self._fields(item)
+            published, protocol = fields.get("published", ""), fields.get("protocol", "")
+        else:
+            mapping, _, protocol = self._string(item).partition("/")
+            host, sep, _ = mapping.rpartition(":")
+            # ``[host_ip:]published:target``: the published port follows the last ':' of the host.
+            published = host.rpartition(":")[2] if sep else ""
+        if protocol.lower() not in {"", "tcp"}:
+            return None
+        match = _PORT_RANGE.fullmatch(published)
+        if match is None:
+            return None
+        return int(match["low"]), int(match["high"] or match["low"])
 
     def _test_slot(self, healthcheck: yaml.Node | None) -> Slot:
         name = self._name("healthcheck", "test")

@@ -18,8 +18,9 @@ from envsync.errors import FormatError
 URL_KEY = "DATABASE_URL"
 SECRET_KEYS = frozenset({"POSTGRES_PASSWORD"})
 
-# What python-dotenv and compose's env_file reader both take literally without quotes.
-_BARE = re.compile(r"[A-Za-z0-9%._~:/@+-]*")
+# What python-dotenv and compose's env_file reader both take literally without quotes
+# (brackets: an IPv6 host in a URL).
+_BARE = re.compile(r"[A-Za-z0-9%._~:/@+\[\]-]*")
 _VALUE = re.compile(
     r"""(?P<lead>\s*(?:export\s+)?(?P<key>[^=\s#]+)\s*=[^\S\r\n]*)
         (?P<value>'(?:\\'|[^'])*'|"(?:\\"|[^"])*"|[^\r\n]*?)
@@ -62,6 +63,12 @@ def _bindings(text: str, path: Path | str) -> list[Binding]:
 def values(text: str) -> dict[str, str | None]:
     """What the application sees: python-dotenv's reading, interpolation included."""
     return dotenv_values(stream=io.StringIO(text))
+
+
+def checked_values(text: str, *, path: Path | str) -> dict[str, str | None]:
+    """``values``, refusing a line python-dotenv would skip (and with it, maybe a credential)."""
+    _bindings(text, path)
+    return values(text)
 
 
 def sync(
