@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -89,6 +88,8 @@ def check(
     """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
     findings = project.load_plan(project_dir).findings
     if as_json:
+        import json
+
         report = {
             "in_sync": not findings,
             "findings": [
