@@ -1,25 +1,30 @@
 """Reading and writing the user's files without losing a byte of theirs.
 
-Text keeps its line endings (no newline translation) and its UTF-8 byte-order mark; a write goes
-to a temporary file in the same directory, is flushed to disk, then renamed over the old file, so
-a crash leaves either the old or the new version. A symlink is written through, not replaced.
+Text keeps its line endings (no newline translation) and its UTF-8 byte-order mark. A write goes
+to a temporary file in the target's directory, is flushed to disk, then renamed over the old file,
+so a crash at any point leaves either the old or the new version (and at worst a stray temporary
+file, removed by the next write). The file keeps its mode and owner; a symlink is written
+through, not replaced.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
+import fcntl
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock, Timeout
-
 from envsync.errors import EnvsyncError, FormatError
 
 BOM = "\ufeff"
+# Temporary files are named `.<name>.<random>.envsync-tmp`, so a stale one is recognisable.
+TEMPORARY_SUFFIX = ".envsync-tmp"
+_LOCK_POLL_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -44,32 +49,80 @@ def read(path: Path, shown: str) -> TextFile | None:
     return TextFile(text, False)
 
 
+def keep_conventions(old: str | None, new: str) -> str:
+    """``new`` with ``old``'s line endings and final-newline convention.
+
+    Edits splice lines in; a file written with CRLF only stays CRLF only, and a file without a
+    final newline does not gain one because a line was appended to it.
+    """
+    if not old:
+        return new
+    if "\r\n" in old and "\n" not in old.replace("\r\n", ""):
+        new = new.replace("\r\n", "\n").replace("\n", "\r\n")
+    if not old.endswith("\n"):
+        new = new.removesuffix("\n").removesuffix("\r")
+    return new
+
+
 def write(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> None:
-    """Replace ``path``'s content atomically, keeping its mode (``new_mode`` if it is new)."""
+    """Replace ``path``'s content atomically, keeping its mode and owner (``new_mode`` if new)."""
     real = Path(os.path.realpath(path))
     data = ((BOM if bom else "") + text).encode("utf-8")
-    try:
-        mode = real.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mode = new_mode
+    existing = _stat(real, shown)
     check_writable(real, shown)
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=real.parent, prefix=f".{real.name}.")
+        _remove_stale_temporaries(real)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=real.parent, prefix=f".{real.name}.", suffix=TEMPORARY_SUFFIX
+        )
     except OSError as error:
         raise EnvsyncError(f"{shown}: cannot be written: {error.strerror}") from None
     try:
         with os.fdopen(descriptor, "wb") as handle:
+            if existing is not None:
+                _keep_owner(handle.fileno(), existing)
+            # mkstemp creates the file 0600, so the content is never readable by others before
+            # the file has its final mode.
+            os.fchmod(handle.fileno(), new_mode if existing is None else existing.st_mode & 0o7777)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, mode)
         os.replace(temporary, real)
-    except BaseException:
+        _fsync_directory(real.parent)
+    except BaseException as error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        if isinstance(error, OSError):
+            raise EnvsyncError(f"{shown}: cannot be written: {error.strerror}") from None
         raise
-    _fsync_directory(real.parent)
+
+
+def _stat(real: Path, shown: str) -> os.stat_result | None:
+    try:
+        return real.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise EnvsyncError(f"{shown}: cannot be read: {error.strerror}") from None
+
+
+def _keep_owner(descriptor: int, existing: os.stat_result) -> None:
+    # As root (sudo envsync render), the new file would otherwise belong to root and lock its
+    # owner out; as anyone else, chown to another user fails and the file becomes the writer's.
+    if (existing.st_uid, existing.st_gid) != (os.geteuid(), os.getegid()):
+        with contextlib.suppress(PermissionError):
+            os.fchown(descriptor, existing.st_uid, existing.st_gid)
+
+
+def _remove_stale_temporaries(real: Path) -> None:
+    """Temporary files of ``real`` left by a run that was killed mid-write.
+
+    Only called under the project lock, so no other run is writing them.
+    """
+    for stale in real.parent.glob(f".{real.name}.*{TEMPORARY_SUFFIX}"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -82,25 +135,46 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def check_writable(path: Path, shown: str) -> None:
-    """Refuse before anything is written, so a read-only file does not leave the others new."""
+    """Refuse before anything is written, so a read-only file does not leave the others new.
+
+    The file's write bit is honoured even for root, who may write anything: a file made
+    read-only was made so on purpose.
+    """
     real = Path(os.path.realpath(path))
-    if real.exists() and not os.access(real, os.W_OK):
+    existing = _stat(real, shown)
+    if existing is not None and (
+        not existing.st_mode & stat.S_IWUSR or not os.access(real, os.W_OK)
+    ):
         raise EnvsyncError(f"{shown}: is read-only; make it writable and run again")
+    directory = next((p for p in real.parents if p.exists()), None)
+    if directory is not None and not os.access(directory, os.W_OK | os.X_OK):
+        raise EnvsyncError(f"{shown}: directory {directory} is not writable")
 
 
 @contextlib.contextmanager
 def project_lock(project_dir: Path, timeout: float = 60) -> Iterator[None]:
     """Serialise envsync runs on one project, so two renders never interleave their writes.
 
-    The lock lives in the temporary directory, keyed by the project's real path, so it leaves no
-    file in the project.
+    An flock on the project directory itself: no file appears in the project, every user and
+    every TMPDIR sees the same lock, and the kernel releases it when a run dies, even by SIGKILL.
     """
-    key = hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:16]
-    lock = FileLock(Path(tempfile.gettempdir()) / f"envsync-{key}.lock")
     try:
-        with lock.acquire(timeout=timeout):
-            yield
-    except Timeout:
-        raise EnvsyncError(
-            f"{project_dir}: another envsync run has held the project lock for {timeout:.0f} s"
-        ) from None
+        descriptor = os.open(project_dir, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as error:
+        raise EnvsyncError(f"{project_dir}: cannot be opened: {error.strerror}") from None
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise EnvsyncError(
+                        f"{project_dir}: another envsync run has held the project lock for "
+                        f"{timeout:.0f} s"
+                    ) from None
+                time.sleep(_LOCK_POLL_SECONDS)
+        yield
+    finally:
+        os.close(descriptor)
