@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,6 +27,18 @@ def snapshot(root: Path) -> dict[str, bytes]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_render_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep envsync's render cache (and Copier's) out of the home directory during tests."""
+    previous = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = previous
 
 
 @pytest.fixture(scope="session")
@@ -80,9 +93,26 @@ def project(default_project: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def live_project(make_project: Callable[..., Path]) -> Iterator[Path]:
+def live_dir() -> Iterator[Path]:
+    """A directory for projects whose database runs, outside pytest's base directory.
+
+    The server runs as an unprivileged user that must traverse to its data directory; every
+    pytest session resets /tmp/pytest-of-<user> to 0700, which would lock out the server of any
+    other session running at the same time.
+    """
+    path = Path(tempfile.mkdtemp(prefix="envsync-live-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def live_project(template_src: Path, live_dir: Path) -> Iterator[Path]:
     """A new project whose database runs (``envsync db up``) on a free port; stopped after."""
-    dst = make_project("live", db_port=free_port())
+    dst = live_dir / "live"
+    copied = copier_copy(template_src, dst, db_port=free_port())
+    assert copied.returncode == 0, copied.stderr
     started = envsync("db", "up", cwd=dst)
     assert started.returncode == 0, started.stderr
     try:

@@ -11,8 +11,8 @@ from envsync.embedded_db import free_port
 from tests.conftest import REPO, envsync
 
 
-def test_quickstart_script_runs_the_whole_flow(tmp_path: Path) -> None:
-    target = tmp_path / "demo"
+def test_quickstart_script_runs_the_whole_flow(live_dir: Path) -> None:
+    target = live_dir / "demo"
     environment = {**os.environ, "VENV": sys.prefix, "PORT": str(free_port())}
     environment.pop("DATABASE_URL", None)
     try:

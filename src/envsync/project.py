@@ -19,7 +19,7 @@ from envsync.answers import Answers
 from envsync.drift import Finding, mask_text
 from envsync.errors import AnswersError
 from envsync.files import compose_file, dotenv_file, ini_file, markdown_section
-from envsync.render import render_file, render_path
+from envsync.render import render_all
 
 # Files that hold the password in clear are created readable by their owner only.
 PRIVATE_MODE = 0o600
@@ -143,9 +143,9 @@ def plan(
     files it has not written yet (a CLAUDE.md with the section added, a renamed compose file).
     """
     changes = []
+    rendered = render_all(project_dir, answers, tuple(m.template for m in MANAGED_FILES))
     for managed in MANAGED_FILES:
-        path = render_path(managed.template, answers)
-        target = render_file(managed.template, answers)
+        path, target = rendered[managed.template]
         found = texts[path] if texts and path in texts else file_io.read(project_dir / path, path)
         current = found.text if found else None
         new, findings = managed.sync(current, target, path, project_dir, answers)
@@ -168,9 +168,14 @@ def load_plan(project_dir: Path) -> Plan:
     return plan(project_dir, answers_module.load(project_dir))
 
 
-def apply(project_dir: Path, changes: tuple[Change, ...]) -> None:
+def check_writable(project_dir: Path, changes: tuple[Change, ...]) -> None:
+    """Refuse before the first write, so one read-only file leaves every file as it was."""
     for change in changes:
         file_io.check_writable(project_dir / change.path, change.path)
+
+
+def apply(project_dir: Path, changes: tuple[Change, ...]) -> None:
+    check_writable(project_dir, changes)
     for change in changes:
         file_io.write(
             project_dir / change.path,

@@ -26,6 +26,7 @@ def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
     new_plan = project.plan(project_dir, validated)
     answers_path = project_dir / ANSWERS_FILE
     file_io.check_writable(answers_path, ANSWERS_FILE)
+    project.check_writable(project_dir, new_plan.changes)
     file_io.write(
         answers_path,
         answers.dump(raw),
