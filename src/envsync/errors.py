@@ -23,24 +23,22 @@ class AnswersError(EnvsyncError):
         self.key = key
 
 
-class FormatError(EnvsyncError):
+class _FileError(EnvsyncError):
+    """An error about a place in a file: ``path:line: message``."""
+
+    def __init__(self, *, path: Path | str, message: str, line: int | None = None) -> None:
+        where = f"{path}:{line}" if line else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = Path(path)
+        self.line = line
+
+
+class FormatError(_FileError):
     """A file envsync must read cannot be parsed."""
 
-    def __init__(self, *, path: Path | str, message: str, line: int | None = None) -> None:
-        where = f"{path}:{line}" if line else f"{path}"
-        super().__init__(f"{where}: {message}")
-        self.path = Path(path)
-        self.line = line
 
-
-class OwnershipError(EnvsyncError):
+class OwnershipError(_FileError):
     """The part of a file envsync owns cannot be located without guessing (markers)."""
-
-    def __init__(self, *, path: Path | str, message: str, line: int | None = None) -> None:
-        where = f"{path}:{line}" if line else f"{path}"
-        super().__init__(f"{where}: {message}")
-        self.path = Path(path)
-        self.line = line
 
 
 class DatabaseError(EnvsyncError):
