@@ -42,7 +42,7 @@ def from_compose(project: Path, service: str = "db") -> Credentials:
     )
 
 
-def _from_url(url: str) -> Credentials:
+def from_url(url: str) -> Credentials:
     parsed = make_url(url)
     assert parsed.username is not None and parsed.password is not None
     assert parsed.database is not None and parsed.port is not None
@@ -62,18 +62,26 @@ def ini_url(project: Path, backend: str = "backend") -> str:
 
 
 def from_env(project: Path, backend: str = "backend") -> Credentials:
-    return _from_url(env_url(project, backend))
+    return from_url(env_url(project, backend))
 
 
 def from_alembic_ini(project: Path, backend: str = "backend") -> Credentials:
-    return _from_url(ini_url(project, backend))
+    return from_url(ini_url(project, backend))
+
+
+def claude_md_fields(project: Path) -> dict[str, str]:
+    """The ``label: value`` lines of the credentials section's fenced block, as the reader sees."""
+    text = (project / "CLAUDE.md").read_text()
+    # Markers and fences count only at the start of a line, as Markdown readers see them.
+    section = re.search(r"^<!-- envsync:begin credentials.*?^<!-- envsync:end", text, re.M | re.S)
+    assert section is not None
+    block = re.search(r"^```text\n(.*?)\n```$", section[0], re.M | re.S)
+    assert block is not None
+    return dict(line.split(": ", 1) for line in block[1].splitlines())
 
 
 def from_claude_md(project: Path) -> Credentials:
-    text = (project / "CLAUDE.md").read_text()
-    section = text.split("<!-- envsync:begin credentials", 1)[1].split("<!-- envsync:end", 1)[0]
-    block = section.split("```text\n", 1)[1].split("\n```", 1)[0]
-    fields = dict(line.split(": ", 1) for line in block.splitlines())
+    fields = claude_md_fields(project)
     return Credentials(fields["user"], fields["password"], fields["database"], int(fields["port"]))
 
 

@@ -296,7 +296,8 @@ def parse_assignment(assignment: str) -> tuple[str, object]:
         raise AnswersError(path=ANSWERS_FILE, message=f"{assignment!r} is not KEY=VALUE")
     value: object = text
     if key == "db_port":
-        value = int(text) if text.strip().isdigit() else text
+        # A signed number is still a number: "-1" is out of range, not "not a whole number".
+        value = int(text) if re.fullmatch(r"[+-]?[0-9]+", text.strip()) else text
     elif key == "use_pgvector":
         lowered = text.lower()
         if lowered in {"true", "yes", "1", "on"}:

@@ -76,15 +76,18 @@ def parse(url: str) -> DatabaseUrl | None:
     if match is None:
         return None
     parts = match.groupdict()
-    port = parts["port"]
-    if port and not port.isdigit():
+    try:
+        # int() exactly as SQLAlchemy applies it: " 5", "+5" and "5_0" are ports; "5a" and the
+        # empty port of "host:/db" are errors.
+        port = int(parts["port"]) if parts["port"] is not None else None
+    except ValueError:
         return None
     return DatabaseUrl(
         drivername=parts["name"],
         user=unquote(parts["username"]) if parts["username"] is not None else None,
         password=unquote(parts["password"]) if parts["password"] is not None else None,
         host=parts["ipv4host"] or parts["ipv6host"],
-        port=int(port) if port else None,
+        port=port,
         database=unquote(parts["database"]) if parts["database"] is not None else None,
         query=parts["query"],
     )

@@ -1,0 +1,65 @@
+"""compose_file: quoting any value for compose, and finding the services that hold a host port."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from envsync.files import compose_file
+from envsync.files.compose_interpolation import interpolate
+
+
+@settings(max_examples=300)
+@given(value=st.text(st.characters(codec="utf-8").filter(str.isprintable)))
+def test_quote_is_read_back_by_pyyaml_and_compose_interpolation(value: str) -> None:
+    document = f"key: {compose_file.quote(value)}\n"
+    assert interpolate(yaml.safe_load(document)["key"], {"HOME": "/root"}) == value
+
+
+def _view(ports: str, *, variables: dict[str, str] | None = None) -> compose_file.ComposeView:
+    text = (
+        "services:\n"
+        "  db:\n    image: postgres\n    ports:\n      - '5432:5432'\n"
+        f"  web:\n    image: nginx\n    ports:\n{ports}"
+        "  worker:\n    image: worker\n"
+    )
+    return compose_file.ComposeView(
+        text, path="docker-compose.yml", service="db", variables=variables or {}
+    )
+
+
+@pytest.mark.parametrize(
+    "ports",
+    [
+        "      - '8080:80'\n",
+        "      - 127.0.0.1:8080:80\n",
+        "      - '[::1]:8080:80/tcp'\n",
+        "      - '8000-8100:8000-8100'\n",
+        "      - target: 80\n        published: 8080\n",
+        "      - target: 80\n        published: '8080'\n        protocol: tcp\n",
+        "      - '${WEB_PORT:-8080}:80'\n",
+    ],
+)
+def test_a_service_publishing_the_port_is_named(ports: str) -> None:
+    assert _view(ports).publishers(8080) == ["web"]
+
+
+@pytest.mark.parametrize(
+    "ports",
+    [
+        "      - '8081:80'\n",  # another port
+        "      - '80'\n",  # container port only: compose picks a random host port
+        "      - '127.0.0.1::8080'\n",  # a random host port on one address
+        "      - '8080:80/udp'\n",  # UDP does not hold a TCP port
+        "      - target: 8080\n",  # long syntax without a published port
+        "      - '${WEB_PORT:-8080}:80'\n",  # the variable moves it elsewhere
+    ],
+)
+def test_a_service_not_publishing_the_port_is_not_named(ports: str) -> None:
+    assert _view(ports, variables={"WEB_PORT": "9000"}).publishers(8080) == []
+
+
+def test_the_database_service_itself_is_not_a_conflict() -> None:
+    assert _view("      - '8080:80'\n").publishers(5432) == []
