@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from envsync import database_url
+from envsync import database_url, local_secret
 from envsync.errors import AnswersError
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -166,6 +166,7 @@ class Answers:
     db_container: str
     db_image: str
     db_user: str
+    secret_storage: str
     db_password: str
     db_name: str
     db_host: str
@@ -216,6 +217,7 @@ _PROBLEMS: dict[str, Callable[[object], str | None]] = {
     "app_driver": _choice_problem(APP_DRIVERS),
     "migrations_driver": _choice_problem(MIGRATIONS_DRIVERS),
     "use_pgvector": _bool_problem,
+    "secret_storage": _choice_problem(local_secret.STORAGES),
 }
 
 # Answers a project may omit; copier.yml asks the same defaults (a test holds them equal).
@@ -228,6 +230,7 @@ DEFAULTS: Mapping[str, object] = {
     "app_driver": "asyncpg",
     "migrations_driver": "psycopg",
     "use_pgvector": True,
+    "secret_storage": "answers",
 }
 
 ANSWER_KEYS = tuple(field.name for field in fields(Answers))
@@ -284,9 +287,34 @@ def read_raw(path: Path) -> dict[str, Any]:
     return data
 
 
+def resolve(project_dir: Path, raw: Mapping[str, object]) -> Answers:
+    """Validate raw answers; with ``secret_storage: local`` the password is not among them.
+
+    It then comes from the git-ignored files that keep it, or is a new random one that
+    ``envsync render`` writes there (a fresh clone).
+    """
+    if raw.get("secret_storage") == local_secret.LOCAL and "db_password" not in raw:
+        backend_dir = raw.get("backend_dir", DEFAULTS["backend_dir"])
+        stored = local_secret.read(project_dir, str(backend_dir))
+        raw = {**raw, "db_password": stored or random_password()}
+    validated = from_mapping(raw, path=Path(ANSWERS_FILE))
+    if validated.secret_storage == local_secret.LOCAL:
+        reason = local_secret.problem(validated.db_password)
+        if reason:
+            raise AnswersError(path=ANSWERS_FILE, key="db_password", message=reason)
+    return validated
+
+
 def load(project_dir: Path) -> Answers:
-    path = project_dir / ANSWERS_FILE
-    return from_mapping(read_raw(path), path=Path(ANSWERS_FILE))
+    raw = read_raw(project_dir / ANSWERS_FILE)
+    if raw.get("secret_storage") == local_secret.LOCAL and "db_password" in raw:
+        raise AnswersError(
+            path=ANSWERS_FILE,
+            key="db_password",
+            message=f"must not be here with secret_storage: local (git tracks this file); "
+            f"move it to {local_secret.LOCAL_FILE} as {local_secret.KEY}",
+        )
+    return resolve(project_dir, raw)
 
 
 def parse_assignment(assignment: str) -> tuple[str, object]:

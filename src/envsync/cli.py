@@ -12,7 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from envsync import file_io, project
+from envsync import file_io, local_secret, project
 from envsync.drift import shown
 from envsync.errors import EnvsyncError
 
@@ -76,6 +76,9 @@ def render(
         typer.echo(_describe(change, done=not dry_run))
     if not plan.changes:
         typer.echo("all files in sync")
+    note = None if dry_run else local_secret.note(plan.changes)
+    if note:
+        typer.echo(note)
 
 
 @app.command()
@@ -86,7 +89,7 @@ def check(
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
-    findings = project.load_plan(project_dir).findings
+    findings = project.check(project_dir)
     if as_json:
         import json
 
@@ -114,6 +117,11 @@ def check(
             typer.echo(
                 f"{files} file(s) drifted from .copier-answers.yml; run `envsync render` to repair"
             )
+            if any(f.key == project.LEAK_KEY for f in findings):
+                typer.echo(
+                    "the password must stay out of files git tracks: remove it from them, then "
+                    "change it (`envsync set db_password=...`), since git history keeps it"
+                )
         else:
             typer.echo("in sync")
     if findings:

@@ -61,11 +61,14 @@ def encode_component(value: str) -> str:
     return quote(value, safe="")
 
 
-def build(*, driver: str, user: str, password: str, host: str, port: int, database: str) -> str:
-    """The URL SQLAlchemy reads back as exactly these parts."""
+def build(
+    *, driver: str, user: str, password: str | None, host: str, port: int, database: str
+) -> str:
+    """The URL SQLAlchemy reads back as exactly these parts (no password part for None)."""
     shown_host = f"[{host}]" if ":" in host else host
+    secret = "" if password is None else f":{encode_component(password)}"
     return (
-        f"postgresql+{driver}://{encode_component(user)}:{encode_component(password)}"
+        f"postgresql+{driver}://{encode_component(user)}{secret}"
         f"@{shown_host}:{port}/{encode_component(database)}"
     )
 

@@ -6,14 +6,16 @@ class, so both spell every credential with the same quoting functions.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-from envsync import answers, database_url
+from envsync import answers, database_url, local_secret
 from envsync.files import compose_file, dotenv_file, ini_file
 
 
-def _url(driver: str, user: str, password: str, host: str, port: int, database: str) -> str:
+def _url(driver: str, user: str, password: str | None, host: str, port: int, database: str) -> str:
     return database_url.build(
         driver=driver, user=user, password=password, host=host, port=int(port), database=database
     )
@@ -21,6 +23,12 @@ def _url(driver: str, user: str, password: str, host: str, port: int, database: 
 
 def _dotenv_quote(value: str, key: str) -> str:
     return dotenv_file.quote(value, key=key, path=".env")
+
+
+def _local_password(project_dir: str, backend_dir: str) -> str:
+    """copier.yml's default password with secret_storage: local: the one the project keeps in
+    its git-ignored files (``copier update``, ``recopy``), else a new random one."""
+    return local_secret.read(Path(project_dir), backend_dir) or answers.random_password()
 
 
 def _problem(value: object, key: str) -> str:
@@ -45,3 +53,4 @@ class EnvsyncExtension(Extension):
         environment.filters["slug"] = _slug
         environment.globals["database_url"] = _url
         environment.globals["random_password"] = answers.random_password
+        environment.globals["local_password"] = _local_password

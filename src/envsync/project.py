@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envsync import answers as answers_module
-from envsync import database_url, file_io
+from envsync import database_url, file_io, local_secret
 from envsync.answers import Answers
 from envsync.drift import Finding, mask_text
 from envsync.errors import AnswersError
@@ -25,6 +25,7 @@ from envsync.render import render_all
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
 EXAMPLE_PASSWORD = "CHANGE_ME"
+LEAK_KEY = "database password (secret_storage: local) in a file git tracks"
 
 Syncer = Callable[[str | None, str, str, Path, Answers], tuple[str, list[Finding]]]
 
@@ -80,6 +81,10 @@ def _sync_compose(
     current: str | None, target: str, path: str, project_dir: Path, answers: Answers
 ) -> tuple[str, list[Finding]]:
     variables = compose_variables(project_dir)
+    if answers.secret_storage == local_secret.LOCAL:
+        # Compose must take the password from .env: only a reference resolves to this marker, so
+        # a password written into the (tracked) file itself is drift, and render replaces it.
+        variables[local_secret.KEY] = local_secret.FROM_LOCAL_FILE
     if current is not None:
         view = compose_file.ComposeView(
             current, path=path, service=answers.db_service, variables=variables
@@ -101,6 +106,13 @@ def _sync_env(
     current: str | None, target: str, path: str, project_dir: Path, answers: Answers
 ) -> tuple[str, list[Finding]]:
     owned = _postgres_keys(answers, answers.db_password)
+    return dotenv_file.sync(current, target, path=path, owned=owned)
+
+
+def _sync_local_env(
+    current: str | None, target: str, path: str, project_dir: Path, answers: Answers
+) -> tuple[str, list[Finding]]:
+    owned = {local_secret.KEY: answers.db_password}
     return dotenv_file.sync(current, target, path=path, owned=owned)
 
 
@@ -131,6 +143,10 @@ MANAGED_FILES = (
     ManagedFile("{{ backend_dir }}/.env.example.jinja", _sync_env_example, private=False),
     ManagedFile("{{ backend_dir }}/alembic.ini.jinja", _sync_ini, private=True),
     ManagedFile("CLAUDE.md.jinja", _sync_markdown, private=True),
+    # The git-ignored project .env that keeps the password with secret_storage: local.
+    ManagedFile(
+        "{% if secret_storage == 'local' %}.env{% endif %}.jinja", _sync_local_env, private=True
+    ),
 )
 
 
@@ -146,6 +162,8 @@ def plan(
     rendered = render_all(project_dir, answers, tuple(m.template for m in MANAGED_FILES))
     for managed in MANAGED_FILES:
         path, target = rendered[managed.template]
+        if not path:
+            continue  # a file of the other secret_storage mode (Copier skips it too)
         found = texts[path] if texts and path in texts else file_io.read(project_dir / path, path)
         current = found.text if found else None
         new, findings = managed.sync(current, target, path, project_dir, answers)
@@ -166,6 +184,20 @@ def plan(
 
 def load_plan(project_dir: Path) -> Plan:
     return plan(project_dir, answers_module.load(project_dir))
+
+
+def check(project_dir: Path) -> list[Finding]:
+    """``envsync check``: the plan's findings, and with secret_storage: local, every file git
+    tracks that holds the password."""
+    current = load_plan(project_dir)
+    if current.answers.secret_storage != local_secret.LOCAL:
+        return current.findings
+    leaks = local_secret.tracked_files_holding(
+        project_dir, secret_spellings([current.answers.db_password])
+    )
+    return current.findings + [
+        Finding(path, LEAK_KEY, "absent", "present", secret=False) for path in leaks
+    ]
 
 
 def check_writable(project_dir: Path, changes: tuple[Change, ...]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envsync import answers, file_io, project
+from envsync import answers, file_io, local_secret, project
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
 
@@ -16,13 +16,21 @@ def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
     cannot carry leaves everything as it was.
     """
     raw = answers.read_raw(project_dir / ANSWERS_FILE)
+    if "db_password" not in raw:
+        # secret_storage: local keeps the password out of the answers; a switch back needs it.
+        backend_dir = str(raw.get("backend_dir", answers.DEFAULTS["backend_dir"]))
+        kept = local_secret.read(project_dir, backend_dir)
+        if kept:
+            raw["db_password"] = kept
     for assignment in assignments:
         key, value = answers.parse_assignment(assignment)
         reason = answers.problem(key, value)
         if reason:
             raise AnswersError(path="envsync set", key=key, message=reason)
         raw[key] = value
-    validated = answers.from_mapping(raw, path=Path(ANSWERS_FILE))
+    validated = answers.resolve(project_dir, raw)
+    if validated.secret_storage == local_secret.LOCAL:
+        raw.pop("db_password", None)  # the plan writes it to the git-ignored .env instead
     new_plan = project.plan(project_dir, validated)
     answers_path = project_dir / ANSWERS_FILE
     file_io.check_writable(answers_path, ANSWERS_FILE)

@@ -308,7 +308,8 @@ def sync(
     """The file with what envsync owns taken from ``target``, and what differed."""
     if current is None:
         return target, [Finding(str(path), "file", "present", None)]
-    wanted = ComposeView(target, path=path, service=service, variables={})
+    # The target may read the password from .env too (secret_storage: local).
+    wanted = ComposeView(target, path=path, service=service, variables=variables)
     view = ComposeView(current, path=path, service=service, variables=variables)
     editor = _Editor(current)
     if view.service_node is None:

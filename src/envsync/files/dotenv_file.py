@@ -79,28 +79,32 @@ def sync(
     owned: Mapping[str, str],
 ) -> tuple[str, list[Finding]]:
     """Take ``DATABASE_URL`` from ``target`` and the ``POSTGRES_*`` keys ``current`` carries
-    from ``owned``; keep every other line of ``current`` as it is."""
+    from ``owned``; keep every other line of ``current`` as it is. The keys ``target`` holds
+    are added when missing (the project .env of ``secret_storage: local`` has no URL)."""
     name = str(path)
-    wanted_url = values(target).get(URL_KEY)
+    wanted_values = values(target)
+    wanted_url = wanted_values.get(URL_KEY)
     if current is None:
         return target, [Finding(name, "file", "present", None)]
     bindings = _bindings(current, path)
     found = values(current)
     findings: list[Finding] = []
-    findings += url_findings(name, URL_KEY, wanted_url, found.get(URL_KEY))
+    if wanted_url is not None:
+        findings += url_findings(name, URL_KEY, wanted_url, found.get(URL_KEY))
     for key, wanted in owned.items():
-        if key in found and found[key] != wanted:
-            findings.append(Finding(name, key, wanted, found[key], key in SECRET_KEYS))
+        if (key in found or key in wanted_values) and found.get(key) != wanted:
+            findings.append(Finding(name, key, wanted, found.get(key), key in SECRET_KEYS))
     if not findings:
         return current, []
     spellings = {key: quote(value, key=key, path=path) for key, value in owned.items()}
-    spellings[URL_KEY] = _url_spelling(target, found.get(URL_KEY), path)
+    if wanted_url is not None:
+        spellings[URL_KEY] = _url_spelling(target, found.get(URL_KEY), path)
     pieces = [_respelled(binding, spellings) for binding in bindings]
-    if URL_KEY not in found:
-        newline = "\r\n" if "\r\n" in current else "\n"
+    newline = "\r\n" if "\r\n" in current else "\n"
+    for key in [key for key in spellings if key in wanted_values and key not in found]:
         if pieces and not pieces[-1].endswith("\n"):
             pieces.append(newline)
-        pieces.append(f"{URL_KEY}={spellings[URL_KEY]}{newline}")
+        pieces.append(f"{key}={spellings[key]}{newline}")
     return "".join(pieces), findings
 
 

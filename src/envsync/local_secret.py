@@ -1,0 +1,95 @@
+"""``secret_storage: local``: the database password is in no file that git tracks.
+
+The project's ``.env`` (git-ignored) is the source: compose reads ``POSTGRES_PASSWORD`` from it to
+interpolate ``${POSTGRES_PASSWORD:?...}``, and envsync reads it instead of ``.copier-answers.yml``.
+``backend/.env`` (git-ignored too) carries it in ``DATABASE_URL`` for the application and Alembic.
+A fresh clone has neither file: the password is then recovered from ``backend/.env`` if that
+exists, or a new random one is made, and ``envsync render`` writes it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envsync import database_url, file_io
+from envsync.files import dotenv_file
+
+if TYPE_CHECKING:
+    from envsync.project import Change
+
+STORAGES = ("answers", "local")
+LOCAL = "local"
+LOCAL_FILE = ".env"
+KEY = "POSTGRES_PASSWORD"
+FROM_LOCAL_FILE = f"(the {KEY} of {LOCAL_FILE})"
+
+# compose's .env reader and python-dotenv disagree on these inside quotes (compose keeps `\` and
+# `\'` as written), and python-dotenv expands `${`: no spelling of them reaches both unchanged.
+_UNSPELLABLE = ("'", "\\", "${")
+
+NEW_PASSWORD_NOTE = (
+    f"{LOCAL_FILE} holds the database password (secret_storage: local, git-ignored); a database "
+    "volume created before keeps its first password: if it refuses this one, run `envsync doctor`"
+)
+
+
+def read(project_dir: Path, backend_dir: str) -> str | None:
+    """The password kept locally: ``.env``'s ``POSTGRES_PASSWORD``, else backend/.env's URL."""
+    found = file_io.read(project_dir / LOCAL_FILE, LOCAL_FILE)
+    if found is not None:
+        stored = dotenv_file.checked_values(found.text, path=LOCAL_FILE).get(KEY)
+        if stored:
+            return stored
+    backend_env = f"{backend_dir}/.env"
+    found = file_io.read(project_dir / backend_env, backend_env)
+    if found is None:
+        return None
+    url = dotenv_file.checked_values(found.text, path=backend_env).get(dotenv_file.URL_KEY)
+    parsed = database_url.parse(url or "")
+    return parsed.password if parsed is not None and parsed.password else None
+
+
+def problem(password: str) -> str | None:
+    """Why ``password`` cannot be kept in the project's .env, or None."""
+    refused = [text for text in _UNSPELLABLE if text in password]
+    if not refused:
+        return None
+    return (
+        f"must not contain {' or '.join(refused)} with secret_storage: local (compose and "
+        f"python-dotenv would read it differently from {LOCAL_FILE}); choose another password"
+    )
+
+
+def note(changes: Iterable[Change]) -> str | None:
+    """What ``envsync render`` says when it wrote the password into a new (or emptied) .env."""
+    for change in changes:
+        if change.path == LOCAL_FILE and any(f.found is None for f in change.findings):
+            return NEW_PASSWORD_NOTE
+    return None
+
+
+def tracked_files_holding(project_dir: Path, spellings: set[str]) -> list[str]:
+    """Files git tracks in ``project_dir`` whose working-tree text holds any of ``spellings``.
+
+    The patterns go to ``git grep`` on stdin, never on its command line, where every local user
+    could read them in the process list. Outside a git repository nothing is tracked.
+    """
+    patterns = "".join(f"{spelling}\n" for spelling in sorted(spellings) if spelling)
+    if not patterns:
+        return []
+    try:
+        result = subprocess.run(
+            ["git", "grep", "--fixed-strings", "--files-with-matches", "-z", "-f", "-"],
+            cwd=project_dir,
+            input=patterns.encode(),
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        return []
+    if result.returncode != 0:
+        return []  # 1: no match; 128: not a repository
+    return sorted(name for name in result.stdout.decode().split("\0") if name)
