@@ -4,6 +4,7 @@ first (down to a real ``alembic upgrade head``), then other layouts, then bad in
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import textwrap
 from pathlib import Path
@@ -20,6 +21,7 @@ from envsync.answers import load
 from envsync.embedded_db import ServerSpec
 from tests.conftest import BIN, envsync, envsync_process, snapshot
 from tests.readers import Credentials, from_compose
+from tests.test_copier_update import _commit_all, _git
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
@@ -657,3 +659,54 @@ def test_service_option_chooses_between_two_databases(tmp_path: Path) -> None:
     adopted(project, "--service", "main")
     assert load(project).db_service == "main"
     assert compose_environment(project, "db") == {"POSTGRES_PASSWORD": "other"}
+
+
+def test_copier_update_works_on_an_adopted_project(template_src: Path, tmp_path: Path) -> None:
+    """The answers adopt writes are Copier's: an update brings a template change into the
+    adopted CLAUDE.md section and touches nothing else the team wrote. (adopt points
+    ``_src_path`` at this repository; the test repoints it at a template it can version.)"""
+    template = Path(shutil.copytree(template_src, tmp_path / "template"))
+    _git("init", "-q", cwd=template)
+    _commit_all(template, "template v1")
+    _git("tag", "v1", cwd=template)
+    project = incident_project(tmp_path / "sparkle", embedded_db.free_port())
+    _git("init", "-q", cwd=project)
+    _commit_all(project, "the team's files")
+    adopted(project, "--prefer", "docker-compose.yml")
+    answers_file = project / ".copier-answers.yml"
+    raw = yaml.safe_load(answers_file.read_text())
+    answers_file.write_text(
+        answers_file.read_text()
+        .replace(f"_src_path: {raw['_src_path']}", f"_src_path: {template}")
+        .replace(f"_commit: {raw['_commit']}", "_commit: v1")
+    )
+    _commit_all(project, "adopted")
+    adopted_files = snapshot(project)
+
+    claude = template / "template/CLAUDE.md.jinja"
+    claude.write_text(
+        claude.read_text().replace("- `envsync check`", "- Updated.\n- `envsync check`")
+    )
+    _commit_all(template, "template v2")
+    _git("tag", "v2", cwd=template)
+    update = subprocess.run(
+        [BIN / "copier", "update", "--trust", "--defaults", "--quiet"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert update.returncode == 0, update.stderr
+
+    updated = snapshot(project)
+    differing = {
+        name
+        for name in updated.keys() | adopted_files.keys()
+        if not name.startswith(".git/") and updated.get(name) != adopted_files.get(name)
+    }
+    assert differing == {".copier-answers.yml", "CLAUDE.md"}
+    text = (project / "CLAUDE.md").read_text()
+    assert text.startswith("# Sparkle\n\nRun the backend with `uv run fastapi dev`.\n\n")
+    section = text.split("<!-- envsync:begin credentials", 1)[1]
+    assert "- Updated.\n" in section and "user: postgres\n" in section
+    assert yaml.safe_load(answers_file.read_text())["_commit"] == "v2"
