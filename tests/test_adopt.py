@@ -17,7 +17,7 @@ from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
 from envsync import embedded_db, render
-from envsync.answers import load
+from envsync.answers import ANSWER_KEYS, load
 from envsync.embedded_db import ServerSpec
 from tests.conftest import BIN, envsync, envsync_process, snapshot
 from tests.readers import Credentials, from_compose
@@ -288,6 +288,7 @@ def test_prefer_compose_repairs_the_incident_and_alembic_upgrades_a_real_databas
     )
     assert (answers.app_driver, answers.migrations_driver) == ("asyncpg", "psycopg2")
     raw = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert set(ANSWER_KEYS) <= set(raw)
     assert Path(raw["_src_path"]) == render.template_dir().parent
     assert (Path(raw["_src_path"]) / "copier.yml").is_file()
 
