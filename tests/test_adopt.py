@@ -490,7 +490,7 @@ def test_compose_yaml_is_renamed_to_the_file_envsync_manages(tmp_path: Path) -> 
     backup = next((project / ".envsync/backup").iterdir())
     assert (backup / "compose.yaml").read_bytes() == original
     assert load(project).db_container == "modern-db-1"
-    assert "was 127.0.0.1:5433:5432" in result.stdout and "every interface" in result.stdout
+    assert "      - 127.0.0.1:5433:5432\n" in (project / "docker-compose.yml").read_text()
 
 
 def test_alembic_ini_url_counts_unless_env_py_reads_the_environment(tmp_path: Path) -> None:

@@ -153,6 +153,19 @@ def test_comment_on_a_repaired_line_survives(project: Path) -> None:
     )
 
 
+def test_a_host_address_bound_by_the_user_is_kept(project: Path) -> None:
+    compose = project / "docker-compose.yml"
+    bound = compose.read_text().replace('- "5432:5432"', "- 127.0.0.1:5432:5432")
+    compose.write_text(bound)
+    assert envsync("check", cwd=project).returncode == 0
+    compose.write_text(bound.replace("127.0.0.1:5432:5432", "127.0.0.1:5433:5432"))
+    check = envsync("check", cwd=project)
+    assert "services.db.ports: expected '5432', found '5433'" in check.stdout
+    assert envsync("render", cwd=project).returncode == 0
+    assert '- "127.0.0.1:5432:5432"' in compose.read_text()
+    assert envsync("check", cwd=project).returncode == 0
+
+
 def test_requoting_or_reencoding_by_hand_is_not_drift(project: Path) -> None:
     compose = project / "docker-compose.yml"
     compose.write_text(

@@ -296,11 +296,6 @@ def _notes(
                 f"{compose.path}: {slot.key} read ${{{names[0]}}}; it now holds the adopted "
                 "value itself (compose no longer reads that variable there)"
             )
-        if slot.section == "ports" and (slot.value or "").count(":") > 1:
-            notes.append(
-                f"{compose.path}: {slot.key} was {slot.value}; the template's mapping has no "
-                "host address, so the port is now published on every interface"
-            )
         if slot.section == "environment" and slot.value is None:
             notes.append(
                 f"{compose.path}: {slot.key} came from env_file or the image's default; "

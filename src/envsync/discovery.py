@@ -263,11 +263,8 @@ def _database_service(
 
 
 def _host_port(published: str | None) -> int | None:
-    """The host port of ``[host_ip:]host_port:5432``; None when compose picks a random one."""
-    if published is None:
-        return None
-    host_port = published.removesuffix(":5432").rpartition(":")[2]
-    return int(host_port) if host_port.isdigit() else None
+    """The published host port; None when compose picks a random one."""
+    return int(published) if published and published.isdigit() else None
 
 
 def _compose_project_name(project_dir: Path, root: yaml.MappingNode, path: str) -> str:

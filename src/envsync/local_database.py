@@ -50,7 +50,7 @@ def service_spec(project_dir: Path) -> ServiceSpec:
         raise FormatError(
             path=COMPOSE_FILE, message=f"{what} missing; run `envsync render` to restore it"
         )
-    host_port = str(values["ports"]).rsplit(":", 2)[-2]
+    host_port = str(values["ports"])
     if not host_port.isdigit():
         raise FormatError(
             path=COMPOSE_FILE,

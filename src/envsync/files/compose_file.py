@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -53,6 +53,7 @@ class Slot:
     key_node: yaml.Node | None = None
     parent: yaml.Node | None = None
     written: str = ""
+    host_ip: str = ""
 
 
 class ComposeView:
@@ -171,7 +172,9 @@ class ComposeView:
         for item in pair[1].value:
             published = self._published(item)
             if published is not None:
-                return self._slot(name, "ports", published, node=item, parent=pair[1])
+                host_ip, host_port = published
+                slot = self._slot(name, "ports", host_port, node=item, parent=pair[1])
+                return replace(slot, host_ip=host_ip)
         return self._slot(name, "ports", None, parent=pair[1])
 
     def _fields(self, item: yaml.MappingNode) -> dict[str, str]:
@@ -182,17 +185,23 @@ class ComposeView:
             if isinstance(key, yaml.ScalarNode)
         }
 
-    def _published(self, item: yaml.Node) -> str | None:
-        """``[host_ip:]host_port:5432`` for the item publishing container port 5432."""
+    def _published(self, item: yaml.Node) -> tuple[str, str] | None:
+        """(host address, host port) of the item publishing container port 5432.
+
+        envsync owns the host port, which the URLs must name; the address the user may have
+        bound it to (``127.0.0.1:``) is theirs, and keeping it keeps the database off the LAN.
+        """
         if isinstance(item, yaml.MappingNode):
             fields = self._fields(item)
             if fields.get("target") != CONTAINER_PORT:
                 return None
-            prefix = f"{fields['host_ip']}:" if fields.get("host_ip") else ""
-            return f"{prefix}{fields.get('published', '')}:{CONTAINER_PORT}"
+            return fields.get("host_ip", ""), fields.get("published", "")
         mapping = self._string(item).split("/", 1)[0]
         host, _, container = mapping.rpartition(":")
-        return mapping if container == CONTAINER_PORT and host else None
+        if container != CONTAINER_PORT or not host:
+            return None
+        host_ip, _, host_port = host.rpartition(":")
+        return host_ip, host_port
 
     def publishers(self, port: int) -> list[str]:
         """The other services publishing host ``port`` over TCP: compose could not start both."""
@@ -351,4 +360,6 @@ def _spelling(slot: Slot, want: Slot) -> str:
     if slot.section == "environment" and slot.key_node is None:
         assert want.value is not None
         return quote(f"{slot.key.rsplit('.', 1)[-1]}={want.value}")
+    if slot.section == "ports" and slot.host_ip:
+        return quote(f"{slot.host_ip}:{want.value}:{CONTAINER_PORT}")
     return want.written
