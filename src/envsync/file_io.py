@@ -13,7 +13,6 @@ import contextlib
 import fcntl
 import os
 import stat
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,6 +67,8 @@ def write(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> Non
     """Replace ``path``'s content atomically, keeping its mode and owner (``new_mode`` if new)."""
     real = Path(os.path.realpath(path))
     data = ((BOM if bom else "") + text).encode("utf-8")
+    import tempfile  # only writes need it: `envsync check` never imports it
+
     existing = _stat(real, shown)
     check_writable(real, shown)
     try:

@@ -9,7 +9,6 @@ exists, or a new random one is made, and ``envsync render`` writes it.
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,6 +76,8 @@ def tracked_files_holding(project_dir: Path, spellings: set[str]) -> list[str]:
     The patterns go to ``git grep`` on stdin, never on its command line, where every local user
     could read them in the process list. Outside a git repository nothing is tracked.
     """
+    import subprocess  # only local mode runs git: keep it off every other check's path
+
     patterns = "".join(f"{spelling}\n" for spelling in sorted(spellings) if spelling)
     if not patterns:
         return []

@@ -7,7 +7,6 @@ it, diff it, report it), so they can never disagree about what would change.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -241,12 +240,14 @@ def plan_secrets(current_plan: Plan) -> set[str]:
 
 
 def diff(current_plan: Plan, *, show_secrets: bool) -> str:
+    from difflib import unified_diff  # only --diff needs it
+
     hidden = set() if show_secrets else plan_secrets(current_plan)
     chunks = []
     for change in current_plan.changes:
         old = (change.old or "").splitlines(keepends=True)
         new = change.new.splitlines(keepends=True)
-        lines = difflib.unified_diff(
+        lines = unified_diff(
             old,
             new,
             fromfile=f"a/{change.path}" if change.old is not None else "/dev/null",
