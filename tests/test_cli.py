@@ -153,6 +153,23 @@ def test_comment_on_a_repaired_line_survives(project: Path) -> None:
     )
 
 
+def test_list_form_environment_is_repaired_in_place(project: Path) -> None:
+    compose = project / "docker-compose.yml"
+    text = compose.read_text()
+    listed = re.sub(r'POSTGRES_(USER|PASSWORD|DB): "(.*)"', r"- POSTGRES_\1=\2", text)
+    compose.write_text(listed)
+    assert envsync("check", cwd=project).returncode == 0
+    compose.write_text(re.sub(r"- POSTGRES_PASSWORD=.*", "- POSTGRES_PASSWORD=pa$$word", listed))
+    check = envsync("check", cwd=project)
+    assert "services.db.environment.POSTGRES_PASSWORD: expected ********" in check.stdout
+    assert envsync("render", cwd=project).returncode == 0
+    assert envsync("check", cwd=project).returncode == 0
+    assert yaml.safe_load(compose.read_text())["services"]["db"]["environment"][1] == (
+        "POSTGRES_PASSWORD="
+        + yaml.safe_load(text)["services"]["db"]["environment"]["POSTGRES_PASSWORD"]
+    )
+
+
 def test_a_host_address_bound_by_the_user_is_kept(project: Path) -> None:
     compose = project / "docker-compose.yml"
     bound = compose.read_text().replace('- "5432:5432"', "- 127.0.0.1:5432:5432")

@@ -19,6 +19,7 @@ from envsync import embedded_db, local_secret
 from envsync import project as project_module
 from envsync.cli import app
 from envsync.embedded_db import ServerSpec
+from envsync.files.compose_interpolation import interpolate
 from tests.conftest import alembic, copier_copy, envsync, envsync_process, snapshot
 from tests.readers import env_url, from_compose
 
@@ -212,8 +213,6 @@ def test_switching_modes_moves_the_password_and_keeps_it(project: Path) -> None:
 
 def from_compose_password(project: Path) -> str:
     """POSTGRES_PASSWORD as compose resolves it: interpolated from the project's .env."""
-    from envsync.files.compose_interpolation import interpolate
-
     raw = yaml.safe_load((project / "docker-compose.yml").read_text())
     value = raw["services"]["db"]["environment"]["POSTGRES_PASSWORD"]
     return interpolate(value, {"POSTGRES_PASSWORD": _local_password(project)})
@@ -318,3 +317,35 @@ def test_no_command_prints_the_password_unless_asked(
     shown = envsync("check", "--show-secrets", cwd=project).stdout
     assert "wrong-Passw0rd" in shown
     assert "Hunter2-$ecret/p@ss%41:x" in shown
+
+
+def _to_list_form(compose: Path, password_item: str) -> None:
+    """The db service's environment rewritten as a list, the password item given."""
+    text = compose.read_text()
+    user = re.search(r"POSTGRES_USER: (.*)", text)
+    database = re.search(r"POSTGRES_DB: (.*)", text)
+    assert user and database
+    block = re.search(r"    environment:\n(      .*\n){3}", text)
+    assert block
+    listed = (
+        "    environment:\n"
+        f"      - POSTGRES_USER={yaml.safe_load(user[1])}\n"
+        f"      - {password_item}\n"
+        f"      - POSTGRES_DB={yaml.safe_load(database[1])}\n"
+    )
+    compose.write_text(text.replace(block[0], listed))
+
+
+def test_local_mode_repairs_a_list_form_password_with_the_reference(local_project: Path) -> None:
+    compose = local_project / "docker-compose.yml"
+    _to_list_form(compose, "POSTGRES_PASSWORD=typed-in-by-hand")
+    check = envsync("check", cwd=local_project)
+    assert check.returncode == 1
+    assert "services.db.environment.POSTGRES_PASSWORD" in check.stdout
+    assert envsync("render", cwd=local_project).returncode == 0
+    item = re.search(r"- (\"POSTGRES_PASSWORD=.*\")\n", compose.read_text())
+    assert item is not None
+    reference = yaml.safe_load(item[1]).removeprefix("POSTGRES_PASSWORD=")
+    assert reference.startswith("${POSTGRES_PASSWORD:?")
+    assert interpolate(reference, {"POSTGRES_PASSWORD": PASSWORD}) == PASSWORD
+    assert envsync("check", cwd=local_project).returncode == 0

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from envsync import database_url, local_secret
+from envsync import local_secret
 from envsync.errors import AnswersError
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -176,24 +176,6 @@ class Answers:
     migrations_driver: str
     use_pgvector: bool
 
-    @property
-    def app_url(self) -> str:
-        return self._url(self.app_driver)
-
-    @property
-    def migrations_url(self) -> str:
-        return self._url(self.migrations_driver)
-
-    def _url(self, driver: str) -> str:
-        return database_url.build(
-            driver=driver,
-            user=self.db_user,
-            password=self.db_password,
-            host=self.db_host,
-            port=self.db_port,
-            database=self.db_name,
-        )
-
     def context(self) -> dict[str, Any]:
         """The Jinja context: what Copier passes to the templates, no more."""
         return asdict(self)
@@ -234,7 +216,6 @@ DEFAULTS: Mapping[str, object] = {
 }
 
 ANSWER_KEYS = tuple(field.name for field in fields(Answers))
-SECRET_KEYS = frozenset({"db_password"})
 
 
 def problem(key: str, value: object) -> str | None:

@@ -28,8 +28,13 @@ def quote(value: str) -> str:
     only one that survives YAML 1.1 and 1.2 readers alike for every value (``yes``, ``0123``,
     a leading ``*``, ``: `` or `` #`` inside...).
     """
+    return _double_quoted(escape(value))
+
+
+def _double_quoted(source: str) -> str:
+    """``source`` (compose text, interpolation and all) as a double-quoted YAML scalar."""
     dumped = yaml.dump(
-        escape(value),
+        source,
         Dumper=yaml.SafeDumper,
         default_style='"',
         width=float("inf"),
@@ -358,8 +363,10 @@ def sync(
 def _spelling(slot: Slot, want: Slot) -> str:
     """How the wanted value is written where ``slot`` stands (list-form items differ)."""
     if slot.section == "environment" and slot.key_node is None:
-        assert want.value is not None
-        return quote(f"{slot.key.rsplit('.', 1)[-1]}={want.value}")
+        # The template's source text, not its value: a `${POSTGRES_PASSWORD:?...}` reference
+        # (secret_storage: local) must stay a reference in the list item too.
+        assert isinstance(want.node, yaml.ScalarNode)
+        return _double_quoted(f"{slot.key.rsplit('.', 1)[-1]}={want.node.value}")
     if slot.section == "ports" and slot.host_ip:
         return quote(f"{slot.host_ip}:{want.value}:{CONTAINER_PORT}")
     return want.written
