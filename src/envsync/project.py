@@ -7,6 +7,7 @@ it, diff it, report it), so they can never disagree about what would change.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -16,8 +17,9 @@ from envsync import answers as answers_module
 from envsync import database_url, file_io, local_secret
 from envsync.answers import Answers
 from envsync.drift import Finding, mask_text
-from envsync.errors import AnswersError
+from envsync.errors import AnswersError, FormatError
 from envsync.files import compose_file, dotenv_file, ini_file, markdown_section
+from envsync.files.compose_interpolation import escape
 from envsync.render import render_all
 
 # Files that hold the password in clear are created readable by their owner only.
@@ -229,7 +231,12 @@ def secret_spellings(values: list[str | None]) -> set[str]:
             encoded,
             ini_file.quote(encoded),
             compose_file.quote(value)[1:-1],
+            escape(value),
+            value.replace("'", "''"),  # a YAML single-quoted scalar, as a user may write it
         }
+        with contextlib.suppress(FormatError):
+            spelled = dotenv_file.quote(value, key="", path="")
+            spellings.add(spelled.removeprefix("'").removesuffix("'"))
     return spellings
 
 
