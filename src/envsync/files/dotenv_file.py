@@ -124,6 +124,7 @@ def _respelled(binding: Binding, spellings: Mapping[str, str]) -> str:
     if binding.key not in spellings:
         return original
     match = _VALUE.match(original)
-    if match is None:
-        return original
+    if match is None:  # a bare `KEY` line, which python-dotenv reads as unset
+        body = original.rstrip("\r\n")
+        return f"{body}={spellings[binding.key]}{original[len(body) :]}"
     return match["lead"] + spellings[binding.key] + match["rest"]
