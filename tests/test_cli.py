@@ -86,6 +86,8 @@ EXAMPLE_ADDITIONS = _sub(r"\Z", "OTHER_SETTING=1\n")
 DRIFTS = [
     Drift("docker-compose.yml", "services.db.image", COMPOSE_ADDITIONS,
           _sub(r'image: "pgvector/pgvector:pg16"', "image: postgres:15")),
+    Drift("docker-compose.yml", "services.db.container_name", COMPOSE_ADDITIONS,
+          _sub(r'container_name: "myproject-db"', "container_name: other-db")),
     Drift("docker-compose.yml", "services.db.environment.POSTGRES_USER", COMPOSE_ADDITIONS,
           _sub(r"POSTGRES_USER: .*", "POSTGRES_USER: postgres")),
     Drift("docker-compose.yml", "services.db.environment.POSTGRES_PASSWORD", COMPOSE_ADDITIONS,
@@ -244,11 +246,14 @@ def test_dry_run_and_diff_write_nothing(project: Path) -> None:
 
 
 def test_set_changes_every_file_at_once(project: Path) -> None:
-    result = envsync("set", "db_password=n3w:p@ss%", "db_port=6543", "db_user=app", cwd=project)
+    assignments = ["db_password=n3w:p@ss%", "db_port=6543", "db_user=app", "db_container=app-pg"]
+    result = envsync("set", *assignments, cwd=project)
     assert result.returncode == 0, result.stderr
     found = all_credentials(project)
     database = yaml.safe_load((project / ".copier-answers.yml").read_text())["db_name"]
     assert found == dict.fromkeys(found, Credentials("app", "n3w:p@ss%", database, 6543))
+    compose = yaml.safe_load((project / "docker-compose.yml").read_text())
+    assert compose["services"]["db"]["container_name"] == "app-pg"
     assert envsync("check", cwd=project).returncode == 0
 
 

@@ -118,22 +118,24 @@ class ComposeView:
     def slots(self) -> list[Slot]:
         """Every owned value, in the order the template writes them."""
         service = self.service_node
-        image = self._child(service, "image")
-        slots = [
-            self._slot(
-                self._name("image"),
-                "image",
-                self._string(image[1]) if image else None,
-                node=image[1] if image else None,
-                key_node=image[0] if image else None,
-            )
-        ]
+        # container_name too: `docker inspect` and `docker compose exec` (doctor's fixes) name it.
+        slots = [self._scalar_slot(key) for key in ("image", "container_name")]
         environment = self._child(service, "environment")
         slots += [self._environment_slot(environment, key) for key in ENVIRONMENT_KEYS]
         slots.append(self._port_slot(self._child(service, "ports")))
         healthcheck = self._child(service, "healthcheck")
         slots.append(self._test_slot(healthcheck[1] if healthcheck else None))
         return slots
+
+    def _scalar_slot(self, key: str) -> Slot:
+        pair = self._child(self.service_node, key)
+        return self._slot(
+            self._name(key),
+            key,
+            self._string(pair[1]) if pair else None,
+            node=pair[1] if pair else None,
+            key_node=pair[0] if pair else None,
+        )
 
     def _environment_slot(self, pair: tuple[yaml.Node, yaml.Node] | None, key: str) -> Slot:
         name = self._name("environment", key)
