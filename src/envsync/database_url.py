@@ -94,3 +94,12 @@ def parse(url: str) -> DatabaseUrl | None:
         database=unquote(parts["database"]) if parts["database"] is not None else None,
         query=parts["query"],
     )
+
+
+def with_query_of(url: str, found: str | None) -> str:
+    """``url`` followed by the query options (``?sslmode=require``) of the URL ``found``.
+
+    The options are the user's: envsync owns the driver, credentials, host, port and database.
+    """
+    current = parse(found or "")
+    return f"{url}?{current.query}" if current is not None and current.query else url

@@ -113,10 +113,7 @@ def _url_spelling(target: str, found: str | None, path: Path | str) -> str:
     line = next(b.original.string for b in _bindings(target, path) if b.key == URL_KEY)
     match = _VALUE.match(line)
     assert match is not None, line
-    current = database_url.parse(found or "")
-    if current is not None and current.query:
-        return f"{match['value']}?{current.query}"
-    return match["value"]
+    return database_url.with_query_of(match["value"], found)
 
 
 def _respelled(binding: Binding, spellings: Mapping[str, str]) -> str:

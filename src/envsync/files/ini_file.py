@@ -10,6 +10,7 @@ import configparser
 import re
 from pathlib import Path
 
+from envsync import database_url
 from envsync.drift import Finding, url_findings
 from envsync.errors import FormatError
 
@@ -91,12 +92,8 @@ def sync(
     findings = url_findings(name, FINDING_KEY, wanted, found)
     if not findings:
         return current, []
-    target_lines = target.splitlines(keepends=True)
-    target_index, _, _ = _url_line(target_lines)
-    assert target_index is not None
-    target_option = _OPTION.match(target_lines[target_index])
-    assert target_option is not None
-    spelled = target_option["value"]
+    assert wanted is not None
+    spelled = quote(database_url.with_query_of(wanted, found))
     lines = current.splitlines(keepends=True)
     newline = "\r\n" if "\r\n" in current else "\n"
     index, continuation, last = _url_line(lines)
