@@ -66,6 +66,7 @@ def test_new_password_meets_the_stale_volume_and_doctor_shows_the_way_out(
     assert "the files agree, but the server refuses their password" in doctor.stdout
     assert "volume was initialised with an older password" in doctor.stdout
     assert "a n3w" not in doctor.stdout
+    assert "psql -U myproject_user -d postgres -c '\\password \"myproject_user\"'" in doctor.stdout
 
     shown = envsync("doctor", "--show-secrets", cwd=live_project).stdout
     (embedded_fix,) = [line for line in shown.splitlines() if "# the embedded database (" in line]

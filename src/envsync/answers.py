@@ -35,7 +35,7 @@ _HOST_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?")
 _RELATIVE_DIR = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
 
 # PostgreSQL 16's initdb rejects these in the bootstrap superuser's name ("invalid character").
-_INITDB_REFUSED = "\"$'\\"
+INITDB_REFUSED = "\"$'\\"
 
 PASSWORD_ALPHABET = string.ascii_letters + string.digits
 PASSWORD_LENGTH = 32
@@ -83,7 +83,7 @@ def _user_problem(value: object) -> str | None:
     assert isinstance(value, str)
     if value.lower().startswith("pg_"):
         return "must not start with 'pg_' (PostgreSQL reserves those role names)"
-    refused = sorted(set(value) & set(_INITDB_REFUSED))
+    refused = sorted(set(value) & set(INITDB_REFUSED))
     if refused:
         return (
             f"must not contain {' '.join(refused)}: the postgres image's initdb refuses a "

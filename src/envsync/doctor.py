@@ -16,13 +16,14 @@ from enum import Enum
 from pathlib import Path
 
 from envsync import answers as answers_module
-from envsync import database_url, embedded_db, file_io, project
+from envsync import database_url, embedded_db, file_io, local_secret, project
 from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
 from envsync.drift import MASK
 from envsync.errors import EnvsyncError, FormatError
 from envsync.files import dotenv_file
 from envsync.local_database import VOLUMES_DIR
+from envsync.sql_text import identifier, literal
 
 CONNECT_TIMEOUT = 5
 
@@ -225,10 +226,13 @@ def _refused_message(context: _Context) -> str:
             f"{url.host} resolves to {other}: the login works on the second address only; "
             f"use an address: envsync set db_host=127.0.0.1"
         )
-    sql = (
-        f"ALTER ROLE {_identifier(answers.db_user)} WITH PASSWORD "
-        f"{_literal(context.secret(answers.db_password))}"
-    )
+    if context.show_secrets:
+        sql = (
+            f"ALTER ROLE {identifier(answers.db_user)} WITH PASSWORD {literal(answers.db_password)}"
+        )
+    else:
+        # A masked password in a pasted command would become the password: psql asks for it.
+        sql = f"\\password {identifier(answers.db_user)}"
     service = answers.db_service
     docker = _psql_command(["docker", "compose", "exec", service, "psql"], answers, sql)
     lines = [
@@ -250,13 +254,17 @@ def _refused_message(context: _Context) -> str:
         "    # the embedded database",
     ]
     if not context.show_secrets:
-        lines.append("(add --show-secrets to print the commands with the password)")
+        kept_in = ".env" if answers.secret_storage == local_secret.LOCAL else ".copier-answers.yml"
+        lines.append(
+            f"(psql asks for the new password: the one in {kept_in}; "
+            "--show-secrets prints an ALTER ROLE with it instead)"
+        )
     return "\n".join(lines)
 
 
 def _missing_database_message(context: _Context) -> str:
     answers = context.answers
-    create = f"CREATE DATABASE {_identifier(answers.db_name)}"
+    create = f"CREATE DATABASE {identifier(answers.db_name)}"
     docker = _psql_command(
         ["docker", "compose", "exec", answers.db_service, "psql"], answers, create
     )
@@ -282,14 +290,6 @@ def _is_ip(host: str) -> bool:
     except OSError:
         return False
     return True
-
-
-def _identifier(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _vector_check(context: _Context, connection) -> Check:  # type: ignore[no-untyped-def]

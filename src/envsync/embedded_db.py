@@ -1,9 +1,10 @@
 """A PostgreSQL 16 + pgvector server without Docker, started the way the official image starts it.
 
-Tests (and ``envsync doctor`` users without Docker) need a real database that behaves like the
-``db`` service of the generated ``docker-compose.yml``. The ``pgserver`` wheel ships PostgreSQL 16
-and pgvector as plain binaries; this module drives those binaries directly (``initdb``, ``pg_ctl``,
-``psql``, ``pg_isready``) and reproduces what ``docker-entrypoint.sh`` does for a volume:
+``envsync db up`` (for users without Docker) and the tests need a real database that behaves
+like the ``db`` service of the generated ``docker-compose.yml``. The ``pgserver`` wheel ships
+PostgreSQL 16 and pgvector as plain binaries; this module drives those binaries directly
+(``initdb``, ``pg_ctl``, ``psql``, ``pg_isready``) and reproduces what ``docker-entrypoint.sh``
+does for a volume:
 
 * an empty data directory is initialised once with ``POSTGRES_USER``/``POSTGRES_PASSWORD``
   (``scram-sha-256`` over TCP, ``trust`` on the private unix socket), then ``POSTGRES_DB`` is
@@ -12,8 +13,8 @@ and pgvector as plain binaries; this module drives those binaries directly (``in
   applied, exactly like a compose volume that "keeps the first password it saw". That stale-volume
   behaviour is the incident envsync exists to explain, so it is reproduced rather than "fixed".
 
-The real server listens on ``127.0.0.1`` only (never ``localhost``: see formats.md, a native server
-answering on ``::1`` is a classic source of confusing "password authentication failed").
+The real server listens on ``127.0.0.1`` only (never ``localhost``: a native server answering on
+``::1`` is a classic source of a confusing "password authentication failed").
 
 Running as root (CI containers): PostgreSQL refuses to run as root, so the binaries run as an
 unprivileged system user (``envsync-pg``, created on demand). That user owns the data directory and
@@ -47,7 +48,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from envsync.answers import INITDB_REFUSED, MAX_IDENTIFIER_BYTES
 from envsync.errors import DatabaseError
+from envsync.sql_text import identifier, literal
 
 __all__ = [
     "PG_SYSTEM_USER",
@@ -71,9 +74,7 @@ LOG_NAME = "envsync-postgres.log"
 
 _SOCKET_PREFIX = "envsync-pg-"
 _MAX_SOCKET_PATH = 107  # sizeof(sun_path) - 1 on Linux
-_MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1: longer names are silently truncated by the server
 _LOG_TAIL_LINES = 6
-_BAD_SUPERUSER_CHARS = "\"$'\\"  # initdb: "must not contain any of \"$'\\"
 
 
 @dataclass(frozen=True)
@@ -245,12 +246,12 @@ def _validate(spec: ServerSpec) -> None:
             raise DatabaseError(f"the database {label} name is empty; set a non-empty name")
         if "\x00" in value:
             raise DatabaseError(f"the database {label} name contains a NUL character; remove it")
-        if len(value.encode("utf-8")) > _MAX_IDENTIFIER_BYTES:
+        if len(value.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
             raise DatabaseError(
-                f"the database {label} name {value!r} is longer than {_MAX_IDENTIFIER_BYTES} bytes "
+                f"the database {label} name {value!r} is longer than {MAX_IDENTIFIER_BYTES} bytes "
                 "and PostgreSQL would truncate it; choose a shorter name"
             )
-    bad = sorted({ch for ch in spec.user if ch in _BAD_SUPERUSER_CHARS})
+    bad = sorted({ch for ch in spec.user if ch in INITDB_REFUSED})
     if bad:
         # initdb 16 bootstraps extensions owned by this role and refuses these characters (and
         # writes ALTER USER "<name>" without doubling quotes), so the postgres image fails on
@@ -679,15 +680,6 @@ def _start_failure(data_dir: Path, port: int, result: subprocess.CompletedProces
 # --------------------------------------------------------------------------------------------
 
 
-def _quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _quote_literal(value: str) -> str:
-    # standard_conforming_strings is on (the default since 9.1), so backslashes are literal.
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _initialise(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> None:
     """initdb + create POSTGRES_DB; on failure the directory is emptied again so that the next
     start retries from scratch instead of silently skipping initialisation (as a half-done
@@ -753,10 +745,10 @@ def _create_database(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _R
                 str(bin_dir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-q", "-t", "-A",
                 "-h", str(socket_dir), "-p", str(spec.port), "-U", spec.user, "-d", "postgres",
             ]  # fmt: skip
-            query = f"SELECT 1 FROM pg_database WHERE datname = {_quote_literal(spec.database)}"
+            query = f"SELECT 1 FROM pg_database WHERE datname = {literal(spec.database)}"
             exists = _run([*psql, "-c", query], run_as)
             if exists.stdout.strip() != "1":
-                _run([*psql, "-c", f"CREATE DATABASE {_quote_ident(spec.database)}"], run_as)
+                _run([*psql, "-c", f"CREATE DATABASE {identifier(spec.database)}"], run_as)
         finally:
             _pg_ctl_stop(data_dir, bin_dir, run_as)
     finally:
