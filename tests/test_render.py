@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from envsync import answers, render
@@ -48,3 +49,12 @@ def test_a_corrupt_cache_is_ignored_and_replaced(project: Path) -> None:
     assert render.render_all(project, loaded, TEMPLATES) == _fresh(loaded)
     assert cache_file.read_text().startswith('{"key": "')
     assert render.render_all(project, loaded, TEMPLATES) == _fresh(loaded)
+
+
+def test_local_secret_storage_leaves_no_copy_of_the_password_in_the_cache(
+    make_project: Callable[..., Path],
+) -> None:
+    project = make_project("local", secret_storage="local", db_password="kept-local-only")
+    loaded = answers.load(project)
+    assert render.render_all(project, loaded, TEMPLATES) == _fresh(loaded)
+    assert not render._cache_file(project).exists()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from envsync.answers import Answers
 from envsync.errors import EnvsyncError
+from envsync.local_secret import LOCAL
 
 if TYPE_CHECKING:
     from jinja2.sandbox import SandboxedEnvironment
@@ -62,7 +63,13 @@ def render_file(template_name: str, answers: Answers) -> str:
 def render_all(
     project_dir: Path, answers: Answers, template_names: tuple[str, ...]
 ) -> dict[str, tuple[str, str]]:
-    """{template name: (rendered path, rendered text)}, from the cache when it is current."""
+    """{template name: (rendered path, rendered text)}, from the cache when it is current.
+
+    With ``secret_storage: local`` the user keeps the password in the project's git-ignored
+    files only, so no copy of it goes to the cache: such a project is rendered every time.
+    """
+    if answers.secret_storage == LOCAL:
+        return _rendered(answers, template_names)
     key = _cache_key(answers, template_names)
     cache_file = _cache_file(project_dir)
     try:
@@ -71,11 +78,15 @@ def render_all(
             return {name: (path, text) for name, (path, text) in entry["files"].items()}
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    files = {
-        name: (render_path(name, answers), render_file(name, answers)) for name in template_names
-    }
+    files = _rendered(answers, template_names)
     _store(cache_file, key, files)
     return files
+
+
+def _rendered(answers: Answers, template_names: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    return {
+        name: (render_path(name, answers), render_file(name, answers)) for name in template_names
+    }
 
 
 def _cache_key(answers: Answers, template_names: tuple[str, ...]) -> str:
