@@ -17,6 +17,14 @@ from envsync.cli import app
 from envsync.embedded_db import free_port
 
 REPO = Path(__file__).resolve().parents[1]
+# The files envsync manages in a project made with the default answers.
+MANAGED = (
+    "docker-compose.yml",
+    "backend/.env",
+    "backend/.env.example",
+    "backend/alembic.ini",
+    "CLAUDE.md",
+)
 BIN = Path(sys.executable).parent
 
 

@@ -12,16 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import envsync, envsync_process, snapshot
+from tests.conftest import MANAGED, envsync, envsync_process, snapshot
 from tests.readers import Credentials, all_credentials
-
-MANAGED = (
-    "docker-compose.yml",
-    "backend/.env",
-    "backend/.env.example",
-    "backend/alembic.ini",
-    "CLAUDE.md",
-)
 
 
 def test_render_recreates_exactly_what_copier_wrote(project: Path) -> None:

@@ -21,16 +21,8 @@ from pathlib import Path
 import pytest
 
 from envsync import file_io
-from tests.conftest import BIN, envsync, envsync_process, snapshot
+from tests.conftest import BIN, MANAGED, envsync, envsync_process, snapshot
 from tests.readers import all_credentials
-
-MANAGED = (
-    "docker-compose.yml",
-    "backend/.env",
-    "backend/.env.example",
-    "backend/alembic.ini",
-    "CLAUDE.md",
-)
 
 # The calls that make up one atomic write, in file_io's order; a fault is injected before each.
 WRITE_STEPS: tuple[tuple[object, str], ...] = (
