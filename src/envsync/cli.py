@@ -13,7 +13,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 
 from envsync import file_io, local_secret, project
-from envsync.drift import shown
+from envsync.drift import shown, visible
 from envsync.errors import EnvsyncError
 
 app = typer.Typer(
@@ -99,8 +99,8 @@ def check(
                 {
                     "file": f.path,
                     "key": f.key,
-                    "expected": f.expected if show_secrets or not f.secret else "********",
-                    "found": f.found if show_secrets or not f.secret else "********",
+                    "expected": visible(f.expected, secret=f.secret, show_secrets=show_secrets),
+                    "found": visible(f.found, secret=f.secret, show_secrets=show_secrets),
                     "secret": f.secret,
                 }
                 for f in findings

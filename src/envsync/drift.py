@@ -21,13 +21,16 @@ class Finding:
 MASK = "********"
 
 
+def visible(value: str | None, *, secret: bool, show_secrets: bool) -> str | None:
+    """The value as a report may carry it: a secret becomes a mask of fixed width."""
+    return MASK if secret and not show_secrets else value
+
+
 def shown(value: str | None, *, secret: bool, show_secrets: bool) -> str:
-    """How a value appears in a report: secrets become a mask of fixed width."""
+    """How a value appears in a line of text: quoted, or the mask, or ``(missing)``."""
     if value is None:
         return "(missing)"
-    if secret and not show_secrets:
-        return MASK
-    return repr(value)
+    return MASK if secret and not show_secrets else repr(value)
 
 
 def mask_text(text: str, secrets: set[str]) -> str:
