@@ -19,7 +19,7 @@ from envsync import embedded_db, local_secret
 from envsync import project as project_module
 from envsync.cli import app
 from envsync.embedded_db import ServerSpec
-from envsync.files.compose_interpolation import interpolate
+from envsync.formats.compose_interpolation import interpolate
 from tests.conftest import alembic, copier_copy, envsync, envsync_process, snapshot
 from tests.readers import env_url, from_compose
 

@@ -35,8 +35,8 @@ from envsync.discovery import (
 )
 from envsync.drift import MASK, Finding
 from envsync.errors import EnvsyncError
-from envsync.files import markdown_section
-from envsync.files.compose_file import ComposeView
+from envsync.formats import markdown_section
+from envsync.formats.compose_file import ComposeView
 
 MANAGED_COMPOSE = "docker-compose.yml"
 BACKUP_DIR = Path(".envsync") / "backup"

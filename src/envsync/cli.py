@@ -12,7 +12,8 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from envsync import file_io, local_secret, project
+from envsync import file_io, local_secret
+from envsync import plan as plan_module
 from envsync.drift import shown, visible
 from envsync.errors import EnvsyncError
 
@@ -48,7 +49,7 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def _describe(change: project.Change, *, done: bool = True) -> str:
+def _describe(change: plan_module.Change, *, done: bool = True) -> str:
     verb = "create" if change.old is None else "update"
     verb = verb + "d" if done else f"would {verb}"
     keys = ", ".join(f.key for f in change.findings if f.key != "file")
@@ -67,11 +68,11 @@ def render(
 ) -> None:
     """Repair drift: write what envsync owns in each file from .copier-answers.yml."""
     with file_io.project_lock(project_dir):
-        plan = project.load_plan(project_dir)
+        plan = plan_module.load_plan(project_dir)
         if diff:
-            typer.echo(project.diff(plan, show_secrets=show_secrets), nl=False)
+            typer.echo(plan_module.diff(plan, show_secrets=show_secrets), nl=False)
         if not dry_run:
-            project.apply(project_dir, plan.changes)
+            plan_module.apply(project_dir, plan.changes)
     for change in plan.changes:
         typer.echo(_describe(change, done=not dry_run))
     if not plan.changes:
@@ -89,7 +90,7 @@ def check(
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
-    findings = project.check(project_dir)
+    findings = plan_module.check(project_dir)
     if as_json:
         import json
 
@@ -117,7 +118,7 @@ def check(
             typer.echo(
                 f"{files} file(s) drifted from .copier-answers.yml; run `envsync render` to repair"
             )
-            if any(f.key == project.LEAK_KEY for f in findings):
+            if any(f.key == plan_module.LEAK_KEY for f in findings):
                 typer.echo(
                     "the password must stay out of files git tracks: remove it from them, then "
                     "change it (`envsync set db_password=...`), since git history keeps it"
@@ -135,10 +136,10 @@ def set_command(
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """Change answers (validated), then render every file from them."""
-    from envsync.settings import set_answers
+    from envsync.settings import set_facts
 
     with file_io.project_lock(project_dir):
-        plan = set_answers(project_dir, assignments)
+        plan = set_facts(project_dir, assignments)
     keys = ", ".join(a.partition("=")[0] for a in assignments)
     typer.echo(f"updated .copier-answers.yml ({keys})")
     for change in plan.changes:

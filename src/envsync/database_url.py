@@ -62,15 +62,68 @@ def encode_component(value: str) -> str:
 
 
 def build(
-    *, driver: str, user: str, password: str | None, host: str, port: int, database: str
+    *,
+    driver: str | None,
+    user: str,
+    password: str | None,
+    host: str,
+    port: int,
+    database: str,
+    scheme: str | None = None,
 ) -> str:
     """The URL SQLAlchemy reads back as exactly these parts (no password part for None)."""
     shown_host = f"[{host}]" if ":" in host else host
     secret = "" if password is None else f":{encode_component(password)}"
     return (
-        f"postgresql+{driver}://{encode_component(user)}{secret}"
+        f"{scheme or f'postgresql+{driver}'}://{encode_component(user)}{secret}"
         f"@{shown_host}:{port}/{encode_component(database)}"
     )
+
+
+_RAW_GROUPS = {
+    "drivername": "name",
+    "user": "username",
+    "password": "password",
+    "port": "port",
+    "database": "database",
+}
+
+
+def split_raw(url: str) -> dict[str, str | None] | None:
+    """The parts of ``url`` as written (not decoded), or None when the URL does not re-join
+    to the same text (then it cannot be edited part by part)."""
+    match = _URL_PATTERN.fullmatch(url)
+    if match is None:
+        return None
+    groups = match.groupdict()
+    parts: dict[str, str | None] = {part: groups[group] for part, group in _RAW_GROUPS.items()}
+    parts["host"] = groups["ipv4host"] if groups["ipv4host"] is not None else groups["ipv6host"]
+    parts["query"] = groups["query"]
+    return parts if _join(parts) == url else None
+
+
+def _join(parts: dict[str, str | None]) -> str:
+    host = parts["host"] or ""
+    if ":" in host:
+        host = f"[{host}]"
+    credentials = ""
+    if parts["user"] is not None or parts["password"] is not None:
+        secret = "" if parts["password"] is None else f":{parts['password']}"
+        credentials = f"{parts['user'] or ''}{secret}@"
+    port = "" if parts["port"] is None else f":{parts['port']}"
+    database = "" if parts["database"] is None else f"/{parts['database']}"
+    query = "" if parts["query"] is None else f"?{parts['query']}"
+    return f"{parts['drivername']}://{credentials}{host}{port}{database}{query}"
+
+
+def splice(url: str, changed: dict[str, str | None]) -> str | None:
+    """``url`` with only the ``changed`` parts replaced by the given (already encoded) text;
+    every other character as the user wrote it. None when ``url`` cannot be split."""
+    parts = split_raw(url)
+    if parts is None:
+        return None
+    parts.update(changed)
+    return _join(parts)
 
 
 def parse(url: str) -> DatabaseUrl | None:

@@ -18,9 +18,9 @@ import yaml
 
 from envsync import answers, database_url, file_io
 from envsync.errors import EnvsyncError, FormatError
-from envsync.files import dotenv_file, ini_file, markdown_section, yaml_nodes
-from envsync.files.compose_file import ComposeView
-from envsync.files.compose_interpolation import InterpolationError, interpolate
+from envsync.formats import dotenv_file, ini_file, markdown_section, yaml_nodes
+from envsync.formats.compose_file import ComposeView
+from envsync.formats.compose_interpolation import InterpolationError, interpolate
 from envsync.project import compose_variables
 
 # In the order compose itself looks for them.

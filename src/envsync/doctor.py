@@ -16,12 +16,12 @@ from enum import Enum
 from pathlib import Path
 
 from envsync import answers as answers_module
-from envsync import database_url, embedded_db, file_io, local_secret, project
+from envsync import database_url, embedded_db, file_io, local_secret, plan
 from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
 from envsync.drift import MASK
 from envsync.errors import EnvsyncError, FormatError
-from envsync.files import dotenv_file
+from envsync.formats import dotenv_file
 from envsync.local_database import VOLUMES_DIR
 from envsync.sql_text import identifier, literal
 
@@ -73,7 +73,7 @@ def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check
     """Each check as it completes; stops at the first failure the later checks depend on."""
     answers = answers_module.load(project_dir)
     url = _app_url(project_dir, answers)
-    findings = project.plan(project_dir, answers).findings
+    findings = plan.load_plan(project_dir).findings
     context = _Context(project_dir, answers, url, not findings, show_secrets)
     if findings:
         first = findings[0]

@@ -43,3 +43,7 @@ class OwnershipError(_FileError):
 
 class DatabaseError(EnvsyncError):
     """The embedded database could not be started, stopped or inspected."""
+
+
+class MapError(_FileError):
+    """The map of places (``envsync.toml``) is missing, unreadable or inconsistent."""

@@ -12,7 +12,8 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 from envsync import answers, database_url, local_secret
-from envsync.files import compose_file, dotenv_file, ini_file
+from envsync.formats import compose_file, dotenv_file, ini_file
+from envsync.formats.yaml_document import double_quoted
 
 
 def _url(driver: str, user: str, password: str | None, host: str, port: int, database: str) -> str:
@@ -48,6 +49,7 @@ class EnvsyncExtension(Extension):
         super().__init__(environment)
         environment.filters["compose_quote"] = compose_file.quote
         environment.filters["ini_quote"] = ini_file.quote
+        environment.filters["yaml_quote"] = double_quoted
         environment.filters["dotenv_quote"] = _dotenv_quote
         environment.filters["envsync_problem"] = _problem
         environment.filters["slug"] = _slug

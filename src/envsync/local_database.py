@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync import answers, embedded_db, file_io
+from envsync import answers, embedded_db
 from envsync.errors import FormatError
-from envsync.files.compose_file import ComposeView
-from envsync.project import compose_variables
+from envsync.formats.compose_file import open_document
 
 COMPOSE_FILE = "docker-compose.yml"
 VOLUMES_DIR = Path(".envsync") / "volumes"
@@ -34,27 +33,26 @@ class ServiceSpec:
 def service_spec(project_dir: Path) -> ServiceSpec:
     """Read the database service from docker-compose.yml as compose would resolve it."""
     service = answers.load(project_dir).db_service
-    found = file_io.read(project_dir / COMPOSE_FILE, COMPOSE_FILE)
-    if found is None:
+    document = open_document(project_dir, COMPOSE_FILE)
+    if document is None:
         raise FormatError(path=COMPOSE_FILE, message="not found; run `envsync render` first")
-    view = ComposeView(
-        found.text,
-        path=COMPOSE_FILE,
-        service=service,
-        variables=compose_variables(project_dir),
-    )
-    values = {slot.key.rsplit(".", 1)[-1]: slot.value for slot in view.slots()}
+    prefix = f"services.{service}"
+    values = {
+        key: document.read(f"{prefix}.environment.{key}").value
+        for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB")
+    }
+    values["ports"] = document.read(f"{prefix}.ports").value
     missing = [k for k in ("POSTGRES_USER", "POSTGRES_PASSWORD", "ports") if not values.get(k)]
-    if view.service_node is None or missing:
-        what = f"service {service!r}" if view.service_node is None else ", ".join(missing)
+    if missing:
         raise FormatError(
-            path=COMPOSE_FILE, message=f"{what} missing; run `envsync render` to restore it"
+            path=COMPOSE_FILE,
+            message=f"{prefix}: {', '.join(missing)} missing; run `envsync render` to restore it",
         )
     host_port = str(values["ports"])
     if not host_port.isdigit():
         raise FormatError(
             path=COMPOSE_FILE,
-            message=f"services.{service}.ports publishes 5432 on {host_port!r}, not a port number",
+            message=f"{prefix}.ports publishes 5432 on {host_port!r}, not a port number",
         )
     user = str(values["POSTGRES_USER"])
     return ServiceSpec(

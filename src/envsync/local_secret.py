@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envsync import database_url, file_io
-from envsync.files import dotenv_file
+from envsync.formats import dotenv_file
 
 if TYPE_CHECKING:
     from envsync.project import Change

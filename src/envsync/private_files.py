@@ -9,16 +9,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from envsync import answers, project
-from envsync.render import render_path
+from envsync import answers, plan
+from envsync import facts as facts_module
 
 
 def private_paths(project_dir: Path) -> list[str]:
-    """The project-relative files that may hold the password: the answers and the private
-    managed files of the project's secret_storage mode."""
-    loaded = answers.load(project_dir)
-    paths = [render_path(m.template, loaded) for m in project.MANAGED_FILES if m.private]
-    return [answers.ANSWERS_FILE, *(path for path in paths if path)]
+    """The project-relative files that hold a secret: the answers and every file with a place
+    that spells a secret fact (the map says which)."""
+    place_map, _ = plan.load(project_dir)
+    facts = facts_module.load(project_dir, place_map)
+    return [answers.ANSWERS_FILE, *sorted(plan.private_files(place_map, facts))]
 
 
 def restrict(project_dir: Path) -> None:
@@ -26,7 +26,7 @@ def restrict(project_dir: Path) -> None:
         path = project_dir / name
         # A symlink's target belongs to whoever linked it; Copier itself never makes one here.
         if path.is_file() and not path.is_symlink():
-            os.chmod(path, project.PRIVATE_MODE)
+            os.chmod(path, plan.PRIVATE_MODE)
 
 
 if __name__ == "__main__":

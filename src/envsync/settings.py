@@ -1,20 +1,25 @@
-"""``envsync set``: change answers, then render every file from them."""
+"""``envsync set``: change facts, then write every place that spells them.
+
+Answers go to ``.copier-answers.yml``; facts of the team's own go to the map's ``[facts]``.
+The new facts are planned before any file is touched, so a value that a place cannot carry
+leaves everything as it was.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from envsync import answers, file_io, local_secret, project
+from envsync import answers, file_io, local_secret, plan
+from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
+from envsync.places import map_file
+from envsync.places.map_file import MAP_FILE
+from envsync.places.model import Fact, PlaceMap
 
 
-def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
-    """Validate every assignment, then write the answers and the files they render.
-
-    The new answers are rendered before the answers file is touched, so a value that a file
-    cannot carry leaves everything as it was.
-    """
+def set_facts(project_dir: Path, assignments: list[str]) -> plan.Plan:
+    """Validate every assignment, then write the answers, the map and the places."""
     raw = answers.read_raw(project_dir / ANSWERS_FILE)
     if "db_password" not in raw:
         # secret_storage: local keeps the password out of the answers; a switch back needs it.
@@ -22,8 +27,17 @@ def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
         kept = local_secret.read(project_dir, backend_dir)
         if kept:
             raw["db_password"] = kept
+    place_map, map_text = plan.load(project_dir)
+    own_facts = dict(place_map.facts)
+    changed_own: dict[str, str] = {}
     for assignment in assignments:
         key, value = answers.parse_assignment(assignment)
+        if key in own_facts:
+            if not isinstance(value, str) or not value or "\n" in value:
+                raise AnswersError(path=MAP_FILE, key=key, message="must be one line of text")
+            own_facts[key] = Fact(value, own_facts[key].secret)
+            changed_own[key] = value
+            continue
         reason = answers.problem(key, value)
         if reason:
             raise AnswersError(path="envsync set", key=key, message=reason)
@@ -31,16 +45,27 @@ def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
     validated = answers.resolve(project_dir, raw)
     if validated.secret_storage == local_secret.LOCAL:
         raw.pop("db_password", None)  # the plan writes it to the git-ignored .env instead
-    new_plan = project.plan(project_dir, validated)
+    new_map = PlaceMap(facts=own_facts, places=place_map.places)
+    new_facts = facts_module.from_answers(validated, new_map)
+    new_plan = plan.plan(project_dir, new_facts, new_map, map_text=map_text)
     answers_path = project_dir / ANSWERS_FILE
     file_io.check_writable(answers_path, ANSWERS_FILE)
-    project.check_writable(project_dir, new_plan.changes)
+    plan.check_writable(project_dir, new_plan.changes)
+    new_map_text = None
+    if changed_own:
+        current = file_io.read(project_dir / MAP_FILE, MAP_FILE)
+        new_map_text = current.text if current else map_text or ""
+        for name, value in changed_own.items():
+            new_map_text = map_file.with_fact(new_map_text, name, value)
+        file_io.check_writable(project_dir / MAP_FILE, MAP_FILE)
     file_io.write(
-        answers_path,
-        answers.dump(raw),
-        bom=False,
-        new_mode=project.PRIVATE_MODE,
-        shown=ANSWERS_FILE,
+        answers_path, answers.dump(raw), bom=False, new_mode=plan.PRIVATE_MODE, shown=ANSWERS_FILE
     )
-    project.apply(project_dir, new_plan.changes)
+    if new_map_text is not None:
+        file_io.write(
+            project_dir / MAP_FILE, new_map_text, bom=False, new_mode=0o644, shown=MAP_FILE
+        )
+    plan.apply(
+        project_dir, tuple(c for c in new_plan.changes if c.path != MAP_FILE or not changed_own)
+    )
     return new_plan

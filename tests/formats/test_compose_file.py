@@ -7,8 +7,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envsync.files import compose_file
-from envsync.files.compose_interpolation import interpolate
+from envsync.formats import compose_file
+from envsync.formats.compose_interpolation import interpolate
 
 
 @settings(max_examples=300)

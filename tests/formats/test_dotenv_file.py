@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from envsync.files import dotenv_file
+from envsync.formats import dotenv_file
 
 TARGET = "DATABASE_URL=postgresql+asyncpg://u:p%40ss@127.0.0.1:5432/d\n"
 WANTED_LINE = "DATABASE_URL=postgresql+asyncpg://u:p%40ss@127.0.0.1:5432/d"

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envsync.files.compose_interpolation import InterpolationError, escape, interpolate
+from envsync.formats.compose_interpolation import InterpolationError, escape, interpolate
 
 _REFERENCE = """
 import json, sys

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envsync.files import ini_file
+from envsync.formats import ini_file
 
 TARGET = "[alembic]\nsqlalchemy.url = postgresql+psycopg://u:p%%40ss@127.0.0.1:5432/d\n"
 

@@ -1,0 +1,255 @@
+"""Compose files: every string is interpolated (``${VAR}`` from the shell, then the ``.env``
+beside the file), ``environment`` may be a map or a list of ``KEY=value`` items, and a port place
+is the host port published for a container port (``services.db.ports``: container port 5432).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+
+import yaml
+
+from envsync.errors import FormatError
+from envsync.formats import Context, Reading, Target, yaml_nodes
+from envsync.formats.compose_interpolation import InterpolationError, escape, interpolate
+from envsync.formats.yaml_document import Found, YamlDocument, double_quoted, split_locator
+
+CONTAINER_PORT = "5432"
+INTERPOLATION_FILE = ".env"
+_REFERENCE = re.compile(
+    r"\$(?:\{(?P<braced>[_A-Za-z][_A-Za-z0-9]*)|(?P<named>[_A-Za-z][_A-Za-z0-9]*))"
+)
+_PORT_RANGE = re.compile(r"(?P<low>[0-9]+)(?:-(?P<high>[0-9]+))?")
+
+
+def quote(value: str) -> str:
+    """A YAML double-quoted scalar that both PyYAML and compose read back as ``value``.
+
+    ``$`` is doubled first (compose interpolates every string); the double-quoted style is the
+    only one that survives YAML 1.1 and 1.2 readers alike for every value.
+    """
+    return double_quoted(escape(value))
+
+
+def interpolation_file(compose_path: str) -> str:
+    """The ``.env`` compose reads to interpolate ``compose_path`` (the project directory's)."""
+    return (PurePosixPath(compose_path).parent / INTERPOLATION_FILE).as_posix()
+
+
+def variables(context: Context) -> dict[str, str]:
+    """What compose interpolates the file with: the ``.env`` beside it, then the shell's."""
+    from envsync.formats import dotenv_file
+
+    found: dict[str, str] = {}
+    text = context.text_of(interpolation_file(context.path))
+    if text is not None:
+        found = {k: v for k, v in dotenv_file.values(text).items() if v is not None}
+    found.update(context.environ)
+    return found
+
+
+def open_document(project_dir: Path, path: str) -> ComposeDocument | None:
+    """The compose file ``path`` of the project as compose reads it, or None when missing."""
+    import os
+
+    from envsync import file_io
+
+    def text_of(name: str) -> str | None:
+        found = file_io.read(project_dir / name, name)
+        return found.text if found else None
+
+    text = text_of(path)
+    if text is None:
+        return None
+    return ComposeDocument(text, Context(path, project_dir, os.environ, text_of))
+
+
+class ComposeDocument(YamlDocument):
+    list_environment = True
+
+    def __init__(self, text: str, context: Context) -> None:
+        super().__init__(text, context)
+        if self.root is not None:
+            services = yaml_nodes.mapping_get(self.root, "services", self.path)
+            if services is None or not isinstance(services[1], yaml.MappingNode):
+                raise FormatError(path=self.path, message="has no 'services:' mapping")
+        self.variables: Mapping[str, str] = variables(context)
+
+    def string(self, node: yaml.Node) -> str | None:
+        raw = super().string(node)
+        if raw is None:
+            return None
+        try:
+            return interpolate(raw, self.variables)
+        except InterpolationError as error:
+            raise FormatError(
+                path=self.path, line=yaml_nodes.line_of(node), message=str(error)
+            ) from None
+
+    def escape(self, value: str) -> str:
+        return escape(value)
+
+    def references(self, source: str) -> tuple[str, ...]:
+        return tuple(
+            m["braced"] or m["named"] for m in _REFERENCE.finditer(source.replace("$$", ""))
+        )
+
+    def definition(self, name: str) -> Target | None:
+        return Target(interpolation_file(self.path), name)
+
+    # -- environment entries without a value: compose passes the variable through ------------
+
+    def read(self, locator: str) -> Reading:
+        port = _port_locator(locator)
+        if port is not None:
+            return self._read_port(*port)
+        found = self.find(locator)
+        if found.node is not None and self._passed_through(found):
+            # `KEY:` or `- KEY`: compose passes the shell's (or .env's) KEY, or nothing.
+            name = split_locator(locator)[-1]
+            return Reading(self.variables.get(name), f"${{{name}}}", yaml_nodes.line_of(found.node))
+        return super().read(locator)
+
+    def _passed_through(self, found: Found) -> bool:
+        node = found.node
+        if not isinstance(node, yaml.ScalarNode):
+            return False
+        if found.list_item:
+            return "=" not in node.value
+        return node.tag.endswith(":null") and isinstance(found.parent, yaml.MappingNode)
+
+    def write(self, locator: str, source: str | tuple[str, ...]) -> str:
+        port = _port_locator(locator)
+        if port is not None:
+            assert isinstance(source, str)
+            return self._write_port(*port, source)
+        found = self.find(locator)
+        if found.node is not None and self._passed_through(found) and found.list_item:
+            return self._replace(found.node, double_quoted(f"{found.node.value}={source}"))
+        return super().write(locator, source)
+
+    # -- ports -------------------------------------------------------------------------------
+
+    def _port_item(self, service_path: str, target: str) -> tuple[Found, yaml.Node | None]:
+        found = self.find(f"{service_path}.ports")
+        if found.node is None:
+            return found, None
+        if not isinstance(found.node, yaml.SequenceNode):
+            raise FormatError(
+                path=self.path,
+                line=yaml_nodes.line_of(found.node),
+                message=f"{service_path}.ports must be a list",
+            )
+        for item in found.node.value:
+            published = self._published(item, target)
+            if published is not None:
+                return found, item
+        return found, None
+
+    def _read_port(self, service_path: str, target: str) -> Reading:
+        _, item = self._port_item(service_path, target)
+        if item is None:
+            return Reading(None)
+        host_ip, host_port = self._published(item, target) or ("", "")
+        return Reading(host_port, host_port, yaml_nodes.line_of(item))
+
+    def _fields(self, item: yaml.MappingNode) -> dict[str, str]:
+        return {
+            key.value: self.string(value) or ""
+            for key, value in item.value
+            if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode)
+        }
+
+    def _published(self, item: yaml.Node, target: str) -> tuple[str, str] | None:
+        """(host address, host port) of ``item`` when it publishes container port ``target``
+        over TCP (Postgres speaks nothing else); a one-port range counts as that port."""
+        if isinstance(item, yaml.MappingNode):
+            fields = self._fields(item)
+            if fields.get("target") != target or fields.get("protocol", "tcp").lower() != "tcp":
+                return None
+            return fields.get("host_ip", ""), _single(fields.get("published", ""))
+        text = self.string(item) or ""
+        mapping, _, protocol = text.partition("/")
+        if protocol.lower() not in ("", "tcp"):
+            return None
+        host, _, container = mapping.rpartition(":")
+        if _single(container) != target or not host:
+            return None
+        host_ip, _, host_port = host.rpartition(":")
+        return host_ip, _single(host_port)
+
+    def _write_port(self, service_path: str, target: str, port: str) -> str:
+        found, item = self._port_item(service_path, target)
+        if item is None:
+            mapping = double_quoted(f"{port}:{target}")
+            if found.node is None:
+                return super().write(f"{service_path}.ports", (f"{port}:{target}",))
+            assert isinstance(found.node, yaml.SequenceNode)
+            return self._append_item(found.node, mapping)
+        if isinstance(item, yaml.MappingNode):
+            published = yaml_nodes.mapping_get(item, "published", self.path)
+            if published is None:
+                raise FormatError(
+                    path=self.path,
+                    line=yaml_nodes.line_of(item),
+                    message="this port publishes no host port; add `published:` to it",
+                )
+            return self._replace(published[1], double_quoted(port))
+        text = item.value
+        mapping, slash, protocol = text.partition("/")
+        host, _, container = mapping.rpartition(":")
+        host_ip, colon, _ = host.rpartition(":")
+        spelled = f"{host_ip}{colon}{port}:{container}{slash}{protocol}"
+        return self._replace(item, double_quoted(spelled))
+
+    def publishers(self, port: int, *, besides: str) -> list[str]:
+        """The services other than ``besides`` that publish host ``port`` over TCP."""
+        services = yaml_nodes.mapping_get(self.root, "services", self.path) if self.root else None
+        found = []
+        for key, node in services[1].value if services else []:
+            if key.value == besides or not isinstance(node, yaml.MappingNode):
+                continue
+            ports = yaml_nodes.mapping_get(node, "ports", self.path)
+            if ports is None or not isinstance(ports[1], yaml.SequenceNode):
+                continue
+            if any(self._binds(item, port) for item in ports[1].value):
+                found.append(key.value)
+        return found
+
+    def _binds(self, item: yaml.Node, port: int) -> bool:
+        if isinstance(item, yaml.MappingNode):
+            fields = self._fields(item)
+            published, protocol = fields.get("published", ""), fields.get("protocol", "")
+        else:
+            mapping, _, protocol = (self.string(item) or "").partition("/")
+            host, sep, _ = mapping.rpartition(":")
+            published = host.rpartition(":")[2] if sep else ""
+        match = _PORT_RANGE.fullmatch(published)
+        if protocol.lower() not in ("", "tcp") or match is None:
+            return False
+        return int(match["low"]) <= port <= int(match["high"] or match["low"])
+
+
+def _single(port: str) -> str:
+    """``5432-5432`` is the port 5432; a wider range is no single port."""
+    match = _PORT_RANGE.fullmatch(port)
+    if match and (match["high"] is None or match["high"] == match["low"]):
+        return str(int(match["low"]))
+    return port
+
+
+def _port_locator(locator: str) -> tuple[str, str] | None:
+    """``services.db.ports`` -> (``services.db``, ``5432``); ``...ports.8080`` names the target."""
+    segments = split_locator(locator)
+    if len(segments) >= 3 and segments[0] == "services":
+        if segments[-1] == "ports":
+            return ".".join(_quoted(s) for s in segments[:-1]), CONTAINER_PORT
+        if segments[-2] == "ports" and segments[-1].isdigit():
+            return ".".join(_quoted(s) for s in segments[:-2]), segments[-1]
+    return None
+
+
+def _quoted(segment: str) -> str:
+    return f'"{segment}"' if "." in segment else segment

@@ -1,0 +1,141 @@
+"""Dotenv files (``.env``, ``backend/.env``, ``.envs/.local/.postgres``...): a place is a key.
+
+Read as python-dotenv reads it (the application's loader): quotes, ``export``, and ``${VAR}``
+expansion from the keys above and the environment. A value is respelled only when it changes,
+and then in the quoting the user chose when that quoting can carry it.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+from dotenv import dotenv_values
+from dotenv.parser import Binding, parse_stream
+from dotenv.variables import Variable, parse_variables
+
+from envsync.errors import FormatError
+from envsync.formats import Context, Reading, Target
+
+URL_KEY = "DATABASE_URL"
+
+# What python-dotenv and compose's env_file reader both take literally without quotes
+# (brackets: an IPv6 host in a URL).
+_BARE = re.compile(r"[A-Za-z0-9%._~:/@+\[\]-]*")
+_VALUE = re.compile(
+    r"""(?P<lead>\s*(?:export\s+)?(?P<key>[^=\s#]+)\s*=[^\S\r\n]*)
+        (?P<value>'(?:\\'|[^'])*'|"(?:\\"|[^"])*"|[^\r\n]*?)
+        (?P<rest>(?:[^\S\r\n]+\#[^\r\n]*)?[^\S\r\n]*(?:\r?\n)?)\Z""",
+    re.X | re.S,
+)
+
+
+def quote(value: str, *, key: str, path: Path | str) -> str:
+    """``value`` spelled so that python-dotenv reads it back unchanged.
+
+    Percent-encoded URLs need no quotes. Anything else goes in single quotes, where python-dotenv
+    decodes only ``\\\\`` and ``\\'``; ``${`` cannot be written at all, because python-dotenv
+    expands it even inside single quotes.
+    """
+    if _BARE.fullmatch(value):
+        return value
+    if "${" in value:
+        raise FormatError(
+            path=path,
+            message=f"{key} cannot hold '${{': python-dotenv would expand it; "
+            "choose a value without it",
+        )
+    return _single_quoted(value)
+
+
+def _single_quoted(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _bindings(text: str, path: Path | str) -> list[Binding]:
+    bindings = list(parse_stream(io.StringIO(text)))
+    for binding in bindings:
+        if binding.error:
+            raise FormatError(
+                path=path,
+                line=binding.original.line,
+                message="cannot be parsed as KEY=VALUE (python-dotenv skips it)",
+            )
+    return bindings
+
+
+def values(text: str) -> dict[str, str | None]:
+    """What the application sees: python-dotenv's reading, interpolation included."""
+    import logging
+
+    # python-dotenv logs its own warning for a line it skips; `_bindings` says it in our words.
+    logging.getLogger("dotenv.main").setLevel(logging.ERROR)
+    return dotenv_values(stream=io.StringIO(text))
+
+
+def checked_values(text: str, *, path: Path | str) -> dict[str, str | None]:
+    """``values``, refusing a line python-dotenv would skip (and with it, maybe a credential)."""
+    _bindings(text, path)
+    return values(text)
+
+
+class DotenvDocument:
+    def __init__(self, text: str, context: Context) -> None:
+        self.text = text
+        self.path = context.path
+        self.bindings = _bindings(text, context.path)
+        self.values = values(text)
+
+    def _binding(self, key: str) -> Binding | None:
+        # python-dotenv keeps the last binding of a key, and so does the reading.
+        found = [b for b in self.bindings if b.key == key]
+        return found[-1] if found else None
+
+    def read(self, locator: str) -> Reading:
+        binding = self._binding(locator)
+        if binding is None:
+            return Reading(None)
+        return Reading(self.values.get(locator), binding.value, binding.original.line)
+
+    def escape(self, value: str) -> str:
+        if "${" in value:
+            raise FormatError(
+                path=self.path,
+                message="a value with '${' cannot be written here: python-dotenv would expand it",
+            )
+        return value
+
+    def references(self, source: str) -> tuple[str, ...]:
+        return tuple(atom.name for atom in parse_variables(source) if isinstance(atom, Variable))
+
+    def definition(self, name: str) -> Target | None:
+        return Target(self.path, name)
+
+    def write(self, locator: str, source: str | tuple[str, ...]) -> str:
+        assert isinstance(source, str)
+        binding = self._binding(locator)
+        newline = "\r\n" if "\r\n" in self.text else "\n"
+        if binding is None:
+            separator = "" if not self.text or self.text.endswith(("\n", "\r")) else newline
+            return f"{self.text}{separator}{locator}={_spelled(source, None)}{newline}"
+        original = binding.original.string
+        match = _VALUE.match(original)
+        if match is None:  # a bare `KEY` line, which python-dotenv reads as unset
+            body = original.rstrip("\r\n")
+            line = f"{body}={_spelled(source, None)}{original[len(body) :]}"
+        else:
+            line = match["lead"] + _spelled(source, match["value"]) + match["rest"]
+        start = sum(len(b.original.string) for b in self.bindings[: self.bindings.index(binding)])
+        return self.text[:start] + line + self.text[start + len(original) :]
+
+
+def _spelled(source: str, written: str | None) -> str:
+    """``source`` in the quoting of ``written`` when that quoting carries it unchanged."""
+    if written and written[0] == "'" and not set(source) & {"'", "\\"}:
+        return f"'{source}'"
+    if written and written[0] == '"' and not set(source) & {'"', "\\"}:
+        return f'"{source}"'
+    if _BARE.fullmatch(source) or ("${" in source and not re.search(r"[\s#'\"\\]", source)):
+        return source
+    return _single_quoted(source)

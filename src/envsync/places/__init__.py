@@ -1,0 +1,1 @@
+"""The map of places: its model, reading and writing it."""

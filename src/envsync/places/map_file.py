@@ -1,0 +1,215 @@
+"""``envsync.toml``: the tracked, human-readable map of every place where a fact is written.
+
+```toml
+[facts]                      # facts of your own; the database facts come from the answers
+redis_password = { value = "s3cret", secret = true }
+
+[[place]]
+file = "docker-compose.yml"
+key = "services.db.environment.POSTGRES_PASSWORD"
+value = "{db_password}"
+
+[[place]]
+file = "backend/.env"
+key = "DATABASE_URL"
+url = "host"                 # or "network", or { view = "host", scheme = "postgresql+{app_driver}" }
+```
+
+The format of a file follows from its name (``*.md``, ``*.ini``, ``.github/workflows/*``, compose
+file names, anything else is a dotenv file) unless the place says ``format = ...``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from envsync.errors import MapError
+from envsync.places.model import URL_PARTS, VIEWS, Fact, Place, PlaceMap, Url, fact_names
+
+MAP_FILE = "envsync.toml"
+FORMATS = ("compose", "dotenv", "ini", "markdown", "workflow")
+_COMPOSE_NAME = re.compile(r"(docker-)?compose([.-][^/]*)?\.ya?ml")
+_URL_KEYS = {"view", "scheme", *URL_PARTS}
+_PLACE_KEYS = {"file", "key", "format", "value", "url", "example"}
+
+
+def format_of(file: str) -> str:
+    path = PurePosixPath(file)
+    if path.suffix == ".md":
+        return "markdown"
+    if path.suffix == ".ini":
+        return "ini"
+    if path.suffix in {".yml", ".yaml"}:
+        if path.parent.as_posix().endswith(".github/workflows"):
+            return "workflow"
+        if _COMPOSE_NAME.fullmatch(path.name):
+            return "compose"
+    return "dotenv"
+
+
+def parse(text: str, *, path: str = MAP_FILE) -> PlaceMap:
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # tomllib puts "(at line N, column M)" in its message; that is the whole story.
+        raise MapError(path=path, message=f"is not valid TOML: {error}") from None
+    unknown = set(data) - {"facts", "place"}
+    if unknown:
+        raise MapError(
+            path=path, message=f"unknown table {sorted(unknown)[0]!r} (use facts, place)"
+        )
+    facts = {name: _fact(name, value, path) for name, value in data.get("facts", {}).items()}
+    entries = data.get("place", [])
+    if not isinstance(entries, list):
+        raise MapError(path=path, message="'place' must be an array of tables ([[place]])")
+    places = tuple(_place(index, entry, path) for index, entry in enumerate(entries, 1))
+    return PlaceMap(facts=facts, places=places)
+
+
+def _fact(name: str, value: object, path: str) -> Fact:
+    if isinstance(value, str):
+        return Fact(value, secret=False)
+    if isinstance(value, dict) and isinstance(value.get("value"), str):
+        extra = set(value) - {"value", "secret"}
+        if not extra and isinstance(value.get("secret", False), bool):
+            return Fact(value["value"], secret=value.get("secret", False))
+    raise MapError(
+        path=path, message=f'facts.{name} must be text or {{ value = "...", secret = true }}'
+    )
+
+
+def _place(index: int, entry: object, path: str) -> Place:
+    where = f"place #{index}"
+    if not isinstance(entry, dict):
+        raise MapError(path=path, message=f"{where} must be a table")
+    unknown = set(entry) - _PLACE_KEYS
+    if unknown:
+        raise MapError(path=path, message=f"{where}: unknown field {sorted(unknown)[0]!r}")
+    file, key = entry.get("file"), entry.get("key")
+    if not isinstance(file, str) or not file or not isinstance(key, str) or not key:
+        raise MapError(path=path, message=f"{where} needs text fields 'file' and 'key'")
+    posix = PurePosixPath(file)
+    if posix.is_absolute() or ".." in posix.parts:
+        raise MapError(path=path, message=f"{where}: file {file!r} must stay inside the project")
+    where = f"{where} ({file}: {key})"
+    fmt = entry.get("format", format_of(file))
+    if fmt not in FORMATS:
+        raise MapError(path=path, message=f"{where}: format must be one of {', '.join(FORMATS)}")
+    value, url = entry.get("value"), entry.get("url")
+    if (value is None) == (url is None):
+        raise MapError(path=path, message=f"{where} needs exactly one of 'value' and 'url'")
+    example = entry.get("example", False)
+    if not isinstance(example, bool):
+        raise MapError(path=path, message=f"{where}: example must be true or false")
+    try:
+        spelled_value = None if value is None else _value(value)
+        spelled_url = None if url is None else _url(url)
+        place = Place(file, fmt, key, spelled_value, spelled_url, example, origin=where)
+        place.facts()
+    except ValueError as error:
+        raise MapError(path=path, message=f"{where}: {error}") from None
+    return place
+
+
+def _value(value: object) -> str | tuple[str, ...]:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    raise ValueError("value must be a pattern of facts ('{db_user}') or a list of them")
+
+
+def _url(url: object) -> Url:
+    if isinstance(url, str):
+        url = {"view": url}
+    if not isinstance(url, dict):
+        raise ValueError("url must be a view ('host', 'network') or a table")
+    unknown = set(url) - _URL_KEYS
+    if unknown:
+        raise ValueError(f"url: unknown field {sorted(unknown)[0]!r}")
+    view = url.get("view", "host")
+    if view not in VIEWS:
+        raise ValueError(f"url view must be one of {', '.join(VIEWS)}")
+    parts: dict[str, str | None] = {"drivername": None, **VIEWS[view]}
+    for name in URL_PARTS:
+        given = url.get("scheme" if name == "drivername" else name)
+        if given is not None:
+            if not isinstance(given, str):
+                raise ValueError(f"url.{name} must be text")
+            fact_names(given)
+            parts[name] = given
+    return Url(parts=parts, view=view)
+
+
+def load(project_dir: Path) -> PlaceMap | None:
+    """The project's map, or None when it has none."""
+    from envsync import file_io
+
+    found = file_io.read(project_dir / MAP_FILE, MAP_FILE)
+    return None if found is None else parse(found.text)
+
+
+def _toml_string(value: str) -> str:
+    # A JSON string is a TOML basic string, except that TOML has no \/ (json never writes it).
+    return json.dumps(value, ensure_ascii=False)
+
+
+def dump(place_map: PlaceMap, *, header: str = "") -> str:
+    """The map as text, in the same shape ``copier copy`` writes it."""
+    lines = [header.rstrip("\n")] if header else []
+    if place_map.facts:
+        lines += ["", "[facts]"]
+        for name, fact in place_map.facts.items():
+            secret = ", secret = true" if fact.secret else ""
+            lines.append(f"{name} = {{ value = {_toml_string(fact.value)}{secret} }}")
+    for place in place_map.places:
+        lines += ["", "[[place]]", f"file = {_toml_string(place.file)}"]
+        if place.format != format_of(place.file):
+            lines.append(f"format = {_toml_string(place.format)}")
+        lines.append(f"key = {_toml_string(place.key)}")
+        lines.append(_spelling_line(place))
+        if place.example:
+            lines.append("example = true")
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _spelling_line(place: Place) -> str:
+    if place.url is None:
+        value = place.value
+        if isinstance(value, str):
+            return f"value = {_toml_string(value)}"
+        assert value is not None
+        return f"value = [{', '.join(_toml_string(item) for item in value)}]"
+    defaults: Mapping[str, Any] = {"drivername": None, **VIEWS[place.url.view]}
+    extra = {
+        ("scheme" if name == "drivername" else name): part
+        for name, part in place.url.parts.items()
+        if part != defaults[name]
+    }
+    if not extra:
+        return f"url = {_toml_string(place.url.view)}"
+    fields = [f"view = {_toml_string(place.url.view)}"] + [
+        f"{name} = {_toml_string(part or '')}" for name, part in extra.items()
+    ]
+    return f"url = {{ {', '.join(fields)} }}"
+
+
+def with_fact(text: str, name: str, value: str) -> str:
+    """The map's text with user fact ``name`` set to ``value``; every other byte kept."""
+    pattern = re.compile(
+        rf"^(?P<lead>{re.escape(name)}\s*=\s*\{{\s*value\s*=\s*)\"(?:[^\"\\]|\\.)*\"", re.M
+    )
+    plain = re.compile(rf"^(?P<lead>{re.escape(name)}\s*=\s*)\"(?:[^\"\\]|\\.)*\"", re.M)
+    for candidate in (pattern, plain):
+        changed, count = candidate.subn(
+            lambda match: match["lead"] + _toml_string(value), text, count=1
+        )
+        if count:
+            return changed
+    raise MapError(path=MAP_FILE, message=f"cannot find facts.{name} written as a basic string")

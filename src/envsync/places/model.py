@@ -1,0 +1,123 @@
+"""Facts and places: the model every command works from.
+
+A **fact** is a named value (``db_password``). A **place** is one spot in one file where facts
+are spelled: a locator inside the file, and a spelling: a pattern of facts (``{db_password}``,
+``{db_user}:{db_password}``), a list of patterns (a compose healthcheck), or a URL whose parts
+are patterns. Nothing here knows that facts are database credentials.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from envsync.errors import MapError
+
+# SQLAlchemy's names for the parts of a URL, as findings name them.
+URL_PARTS = ("drivername", "user", "password", "host", "port", "database")
+
+# The two ways a URL reaches the database: from the host, through the port compose publishes,
+# or from another container, through the compose network, where the port is the container's.
+VIEWS: Mapping[str, Mapping[str, str]] = {
+    "host": {
+        "user": "{db_user}",
+        "password": "{db_password}",
+        "host": "{db_host}",
+        "port": "{db_port}",
+        "database": "{db_name}",
+    },
+    "network": {
+        "user": "{db_user}",
+        "password": "{db_password}",
+        "host": "{db_service}",
+        "port": "5432",
+        "database": "{db_name}",
+    },
+}
+
+# What an example file (``.env.example``) holds in place of a secret.
+PLACEHOLDER = "CHANGE_ME"
+
+
+def fact_names(pattern: str) -> tuple[str, ...]:
+    """The facts ``pattern`` reads; a field that is not a plain name is refused."""
+    names = []
+    for _, name, spec, conversion in string.Formatter().parse(pattern):
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"{{{name}}} is not a fact name")
+        names.append(name)
+    return tuple(names)
+
+
+def fill(pattern: str, facts: Mapping[str, str]) -> str:
+    return pattern.format_map(facts)
+
+
+@dataclass(frozen=True)
+class Url:
+    """A URL place: each part is a pattern of facts, or None where the place keeps its own.
+
+    The scheme (driver) and the query are the place's unless the map names them: a
+    ``postgresql://`` URL read by dj-database-url stays one, and ``?ssl=require`` stays.
+    """
+
+    parts: Mapping[str, str | None]
+    view: str
+
+    def facts(self) -> tuple[str, ...]:
+        return tuple(name for part in self.parts.values() if part for name in fact_names(part))
+
+
+@dataclass(frozen=True)
+class Place:
+    """One spot where facts are written."""
+
+    file: str
+    format: str
+    key: str
+    value: str | tuple[str, ...] | None = None
+    url: Url | None = None
+    # An example file: secrets stay placeholders, the rest follows the facts.
+    example: bool = False
+    origin: str = field(default="", compare=False)
+
+    def facts(self) -> tuple[str, ...]:
+        """The facts the place's value is made of."""
+        if self.url is not None:
+            return self.url.facts()
+        patterns = (self.value,) if isinstance(self.value, str) else self.value or ()
+        return tuple(name for pattern in patterns for name in fact_names(pattern))
+
+    def resolved(self, facts: Mapping[str, str]) -> Place:
+        """The place with facts in its locator filled (``services.{db_service}.ports``)."""
+        return replace(self, key=fill(self.key, facts))
+
+    def where(self) -> str:
+        return f"{self.file}: {self.key}"
+
+    def check_facts(self, known: Mapping[str, object], map_path: str) -> None:
+        names = (*self.facts(), *fact_names(self.key))
+        missing = [name for name in names if name not in known]
+        if missing:
+            raise MapError(
+                path=map_path,
+                message=f"place {self.where()} names unknown fact {missing[0]!r}; declare it "
+                f"under [facts] (known: {', '.join(sorted(known))})",
+            )
+
+
+@dataclass(frozen=True)
+class Fact:
+    value: str
+    secret: bool
+
+
+@dataclass(frozen=True)
+class PlaceMap:
+    """The map file, parsed: facts of the user's own and every place."""
+
+    facts: Mapping[str, Fact]
+    places: tuple[Place, ...]

@@ -1,0 +1,472 @@
+"""One pipeline for check, render, render --dry-run, render --diff and set.
+
+``plan`` reads every place of the map as its consumer reads it, compares it with the facts, and
+computes the repair: the new text of each file, changed only where a place differs (or where a
+reference it reads is defined). The commands differ only in what they do with the plan.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envsync import database_url, file_io, local_secret
+from envsync import facts as facts_module
+from envsync.drift import Finding, mask_text
+from envsync.errors import AnswersError, EnvsyncError, FormatError
+from envsync.facts import Facts
+from envsync.formats import Context, Document, Reading, Target, document
+from envsync.formats.compose_file import ComposeDocument
+from envsync.places import map_file
+from envsync.places.map_file import MAP_FILE
+from envsync.places.model import PLACEHOLDER, URL_PARTS, Place, PlaceMap, fact_names, fill
+
+# Files that hold a secret in clear are created readable by their owner only.
+PRIVATE_MODE = 0o600
+PUBLIC_MODE = 0o644
+LEAK_KEY = "database password (secret_storage: local) in a file git tracks"
+_WHOLE_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*(?:[:?+\-][^}]*)?\}?")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One file whose text the plan changes."""
+
+    path: str
+    old: str | None
+    new: str
+    bom: bool
+    private: bool
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    facts: Facts
+    place_map: PlaceMap
+    changes: tuple[Change, ...]
+    findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class _Edit:
+    file: str
+    format: str
+    key: str
+    source: str | tuple[str, ...]
+    origin: str
+
+
+@dataclass
+class _Workspace:
+    """The project's files as the plan has them: read once, then edited in memory."""
+
+    project_dir: Path
+    overrides: Mapping[str, file_io.TextFile | None]
+    environ: Mapping[str, str]
+    originals: dict[str, file_io.TextFile | None] = field(default_factory=dict)
+    texts: dict[str, str | None] = field(default_factory=dict)
+
+    def text(self, path: str) -> str | None:
+        if path not in self.texts:
+            found = (
+                self.overrides[path]
+                if path in self.overrides
+                else file_io.read(self.project_dir / path, path)
+            )
+            self.originals[path] = found
+            self.texts[path] = found.text if found else None
+        return self.texts[path]
+
+    def document(self, path: str, fmt: str) -> Document | None:
+        text = self.text(path)
+        if text is None:
+            return None
+        context = Context(path, self.project_dir, self.environ, self.text)
+        return document(fmt, text, context)
+
+
+def _display(place: Place) -> str:
+    if place.format == "markdown":
+        section, _, label = place.key.rpartition("/")
+        return f"{section or 'credentials'} section ({label})"
+    return place.key
+
+
+def _wanted(place: Place, facts: Facts) -> str | tuple[str, ...]:
+    value = place.value
+    assert value is not None
+    if isinstance(value, str):
+        return fill(value, facts.values)
+    return tuple(fill(item, facts.values) for item in value)
+
+
+def _escaped(doc: Document, value: str | tuple[str, ...]) -> str | tuple[str, ...]:
+    if isinstance(value, str):
+        return doc.escape(value)
+    return tuple(doc.escape(item) for item in value)
+
+
+def _redirect(
+    place: Place, doc: Document, source: str, value: str, line: int | None
+) -> _Edit | None:
+    """The repair of a value written as a reference: at the variable's definition."""
+    names = doc.references(source)
+    if not names:
+        return None
+    target: Target | None = doc.definition(names[0])
+    if len(names) > 1 or not _WHOLE_REFERENCE.fullmatch(source) or target is None:
+        raise FormatError(
+            path=place.file,
+            line=line,
+            message=f"{place.key} is built from references and text; envsync repairs a "
+            "reference only where the variable is defined: write it as one ${VAR}, or fix it by hand",
+        )
+    return _Edit(target.file, "dotenv", target.key, value, place.origin or place.where())
+
+
+def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding], list[_Edit]]:
+    place = place.resolved(facts.values)
+    doc = ws.document(place.file, place.format)
+    if doc is None:
+        return [], []
+    reading = doc.read(place.key)
+    if place.url is not None:
+        return _evaluate_url(place, facts, doc, reading)
+    secret = facts.is_secret(place.facts())
+    if place.example and secret:
+        return [], []  # an example keeps its placeholder
+    wanted = _wanted(place, facts)
+    if reading.value == wanted:
+        return [], []
+    _check_port(place, doc, wanted)
+    finding = Finding(place.file, _display(place), _shown(wanted), _shown(reading.value), secret)
+    if isinstance(wanted, str) and isinstance(reading.source, str):
+        redirected = _redirect(place, doc, reading.source, wanted, reading.line)
+        if redirected is not None:
+            return [finding], [redirected]
+    edit = _Edit(place.file, place.format, place.key, _escaped(doc, wanted), place.where())
+    return [finding], [edit]
+
+
+def _shown(value: str | tuple[str, ...] | None) -> str | None:
+    if isinstance(value, tuple):
+        return " ".join(map(repr, value))
+    return value
+
+
+def _check_port(place: Place, doc: Document, wanted: str | tuple[str, ...]) -> None:
+    """A host port another service publishes would stop compose from starting both."""
+    if not isinstance(doc, ComposeDocument) or not place.key.endswith(".ports"):
+        return
+    if not isinstance(wanted, str) or not wanted.isdigit():
+        return
+    service = place.key.split(".")[1]
+    taken_by = doc.publishers(int(wanted), besides=service)
+    if taken_by:
+        names = [name for name in fact_names(place.value or "") if isinstance(place.value, str)]
+        raise AnswersError(
+            path=place.file,
+            key=names[0] if names else place.key,
+            message=f"host port {wanted} is already published by service {taken_by[0]!r} in "
+            f"{place.file}; choose another (envsync set db_port=...)",
+        )
+
+
+def _url_parts(place: Place, facts: Facts) -> dict[str, str | None]:
+    assert place.url is not None
+    parts: dict[str, str | None] = {}
+    for name, pattern in place.url.parts.items():
+        if pattern is None or (place.example and facts.is_secret(fact_names(pattern))):
+            parts[name] = None
+        else:
+            parts[name] = fill(pattern, facts.values)
+    return parts
+
+
+def _fresh_url(place: Place, parts: Mapping[str, str | None], found: str | None) -> str:
+    password = parts.get("password")
+    if password is None and place.example:
+        password = PLACEHOLDER
+    return database_url.with_query_of(
+        database_url.build(
+            driver=None,
+            scheme=parts.get("drivername") or "postgresql",
+            user=parts.get("user") or "",
+            password=password or None,
+            host=parts.get("host") or "",
+            port=int(parts.get("port") or 5432),
+            database=parts.get("database") or "",
+        ),
+        found,
+    )
+
+
+def _evaluate_url(
+    place: Place, facts: Facts, doc: Document, reading: Reading
+) -> tuple[list[Finding], list[_Edit]]:
+    wanted = _url_parts(place, facts)
+    display = _display(place)
+    found = reading.value if isinstance(reading.value, str) else None
+    parsed = database_url.parse(found or "")
+    if parsed is None:
+        fresh = _fresh_url(place, wanted, None)
+        finding = Finding(place.file, display, fresh, found, secret=True)
+        return [finding], [_Edit(place.file, place.format, place.key, doc.escape(fresh), display)]
+    findings = []
+    changed: dict[str, str] = {}
+    for part in URL_PARTS:
+        want = wanted.get(part)
+        if want is None:
+            continue
+        have = parsed.part(part)
+        if part == "password" and want == "":
+            want = None  # the place carries no password (secret_storage: local)
+        if have == want or (part == "port" and have is not None and have == str(int(want or 0))):
+            continue
+        secret = part == "password"
+        findings.append(Finding(place.file, f"{display} ({part})", want, have, secret))
+        changed[part] = "" if want is None else want
+    if not changed:
+        return [], []
+    source = reading.source if isinstance(reading.source, str) else found or ""
+    edits: list[_Edit] = []
+    spliced_parts: dict[str, str | None] = {}
+    raw = database_url.split_raw(source)
+    for part, value in changed.items():
+        raw_part = raw.get(part) if raw else None
+        redirected = None
+        if raw_part and doc.references(raw_part):
+            redirected = _redirect(place, doc, raw_part, value, reading.line)
+        if redirected is not None:
+            edits.append(redirected)
+        elif part in ("user", "password", "database"):
+            spliced_parts[part] = (
+                None if value == "" else doc.escape(database_url.encode_component(value))
+            )
+        else:
+            spliced_parts[part] = doc.escape(value)
+    if spliced_parts:
+        new_source = database_url.splice(source, spliced_parts) if raw else None
+        if new_source is None:
+            new_source = doc.escape(_fresh_url(place, wanted, found))
+        edits.append(_Edit(place.file, place.format, place.key, new_source, display))
+    return findings, edits
+
+
+def private_files(place_map: PlaceMap, facts: Facts) -> set[str]:
+    return {
+        place.file
+        for place in place_map.places
+        if not place.example and facts.is_secret(place.facts())
+    }
+
+
+def _create_missing(
+    place_map: PlaceMap, facts: Facts, ws: _Workspace
+) -> tuple[list[Finding], set[str]]:
+    """Files the map names that do not exist: from the template, or empty for a dotenv file."""
+    from envsync import render
+
+    findings, created = [], set()
+    for path in dict.fromkeys(place.file for place in place_map.places):
+        if ws.text(path) is not None:
+            continue
+        fmt = next(place.format for place in place_map.places if place.file == path)
+        text = render.template_for(path, facts.answers)
+        if text is None and fmt != "dotenv":
+            raise FormatError(
+                path=path,
+                message=f"is missing; restore it (git checkout -- {path}) or remove its places "
+                f"from {MAP_FILE}",
+            )
+        ws.texts[path] = text or ""
+        created.add(path)
+        findings.append(Finding(path, "file", "present", None))
+    return findings, created
+
+
+def plan(
+    project_dir: Path,
+    facts: Facts,
+    place_map: PlaceMap,
+    *,
+    texts: Mapping[str, file_io.TextFile | None] | None = None,
+    map_text: str | None = None,
+) -> Plan:
+    """Everything that would change, computed before anything is written.
+
+    ``texts`` stands in for files on disk by project-relative path (``envsync adopt`` plans on
+    files it has not written yet). ``map_text``: the map itself is missing and gets this text.
+    """
+    ws = _Workspace(project_dir, dict(texts or {}), os.environ)
+    findings, created = _create_missing(place_map, facts, ws)
+    if map_text is not None and ws.text(MAP_FILE) is None:
+        ws.texts[MAP_FILE] = map_text
+        created.add(MAP_FILE)
+        findings.append(Finding(MAP_FILE, "file", "present", None))
+    edits: list[_Edit] = []
+    for place in place_map.places:
+        place_findings, place_edits = _evaluate(place, facts, ws)
+        if place.file not in created:
+            findings += place_findings
+        edits += place_edits
+    _apply_edits(edits, ws)
+    _verify(place_map, facts, ws)
+    private = private_files(place_map, facts)
+    changes = []
+    for path, text in ws.texts.items():
+        original = ws.originals.get(path)
+        old = original.text if original else None
+        if text is None or text == old:
+            continue
+        new = file_io.keep_conventions(old, text)
+        changes.append(
+            Change(
+                path=path,
+                old=old,
+                new=new,
+                bom=original.bom if original else False,
+                private=path in private,
+                findings=tuple(f for f in findings if f.path == path),
+            )
+        )
+    return Plan(facts, place_map, tuple(changes), tuple(findings))
+
+
+def _apply_edits(edits: list[_Edit], ws: _Workspace) -> None:
+    chosen: dict[tuple[str, str], _Edit] = {}
+    for edit in edits:
+        earlier = chosen.setdefault((edit.file, edit.key), edit)
+        if earlier.source != edit.source:
+            raise EnvsyncError(
+                f"{MAP_FILE}: {earlier.origin} and {edit.origin} both need {edit.file}: "
+                f"{edit.key}, with different values; make them name the same fact"
+            )
+    for edit in chosen.values():
+        if ws.text(edit.file) is None:
+            ws.texts[edit.file] = ""
+        doc = ws.document(edit.file, edit.format)
+        assert doc is not None
+        ws.texts[edit.file] = doc.write(edit.key, edit.source)
+
+
+def _verify(place_map: PlaceMap, facts: Facts, ws: _Workspace) -> None:
+    """Read every place back from the repaired texts: a repair that did not take is an error,
+    never a file written wrong."""
+    for place in place_map.places:
+        remaining, _ = _evaluate(place, facts, ws)
+        if remaining:
+            first = remaining[0]
+            raise FormatError(
+                path=first.path,
+                message=f"{first.key} cannot be repaired in place (it still reads differently "
+                "after the edit); change it by hand",
+            )
+
+
+def load(project_dir: Path) -> tuple[PlaceMap, str | None]:
+    """The project's map; a project without one gets the template's (``map_text``)."""
+    place_map = map_file.load(project_dir)
+    if place_map is not None:
+        return place_map, None
+    from envsync import answers as answers_module
+    from envsync import render
+
+    answers = answers_module.load(project_dir)
+    text = render.template_for(MAP_FILE, answers)
+    if text is None:
+        raise FormatError(path=MAP_FILE, message="not found; run `envsync adopt` to write it")
+    return map_file.parse(text), text
+
+
+def load_plan(project_dir: Path) -> Plan:
+    place_map, map_text = load(project_dir)
+    return plan(
+        project_dir, facts_module.load(project_dir, place_map), place_map, map_text=map_text
+    )
+
+
+def check(project_dir: Path) -> list[Finding]:
+    """``envsync check``: the plan's findings, and with secret_storage: local, every file git
+    tracks that holds the password."""
+    current = load_plan(project_dir)
+    findings = list(current.findings)
+    if current.facts.answers.secret_storage != local_secret.LOCAL:
+        return findings
+    leaks = local_secret.tracked_files_holding(
+        project_dir, secret_spellings([current.facts.answers.db_password])
+    )
+    return findings + [Finding(path, LEAK_KEY, "absent", "present", secret=False) for path in leaks]
+
+
+def check_writable(project_dir: Path, changes: tuple[Change, ...]) -> None:
+    """Refuse before the first write, so one read-only file leaves every file as it was."""
+    for change in changes:
+        file_io.check_writable(project_dir / change.path, change.path)
+
+
+def apply(project_dir: Path, changes: tuple[Change, ...]) -> None:
+    check_writable(project_dir, changes)
+    for change in changes:
+        file_io.write(
+            project_dir / change.path,
+            change.new,
+            bom=change.bom,
+            new_mode=PRIVATE_MODE if change.private else PUBLIC_MODE,
+            shown=change.path,
+        )
+
+
+def secret_spellings(values: list[str | None]) -> set[str]:
+    """Every way a secret is written in some file, so that output can hide all of them."""
+    import contextlib
+
+    from envsync.formats import compose_file, dotenv_file, ini_file
+    from envsync.formats.compose_interpolation import escape
+
+    spellings: set[str] = set()
+    for value in values:
+        if not value:
+            continue
+        encoded = database_url.encode_component(value)
+        spellings |= {
+            value,
+            encoded,
+            encoded.lower(),
+            ini_file.quote(encoded),
+            compose_file.quote(value)[1:-1],
+            escape(value),
+            value.replace("'", "''"),  # a YAML single-quoted scalar, as a user may write it
+        }
+        with contextlib.suppress(FormatError):
+            spelled = dotenv_file.quote(value, key="", path="")
+            spellings.add(spelled.removeprefix("'").removesuffix("'"))
+    return spellings
+
+
+def plan_secrets(current_plan: Plan) -> set[str]:
+    found = [f.found for f in current_plan.findings if f.secret]
+    expected = [f.expected for f in current_plan.findings if f.secret]
+    return secret_spellings([*current_plan.facts.secret_values(), *found, *expected])
+
+
+def diff(current_plan: Plan, *, show_secrets: bool) -> str:
+    from difflib import unified_diff  # only --diff needs it
+
+    hidden = set() if show_secrets else plan_secrets(current_plan)
+    chunks = []
+    for change in current_plan.changes:
+        old = (change.old or "").splitlines(keepends=True)
+        new = change.new.splitlines(keepends=True)
+        lines = unified_diff(
+            old,
+            new,
+            fromfile=f"a/{change.path}" if change.old is not None else "/dev/null",
+            tofile=f"b/{change.path}",
+        )
+        chunks.append(mask_text("".join(lines), hidden))
+    return "".join(chunks)
