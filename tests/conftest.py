@@ -24,6 +24,7 @@ MANAGED = (
     "backend/.env.example",
     "backend/alembic.ini",
     "CLAUDE.md",
+    ".github/workflows/ci.yml",
 )
 BIN = Path(sys.executable).parent
 

@@ -16,7 +16,7 @@ import yaml
 from dotenv import dotenv_values
 
 from envsync import embedded_db, local_secret
-from envsync import project as project_module
+from envsync import plan as project_module
 from envsync.cli import app
 from envsync.embedded_db import ServerSpec
 from envsync.formats.compose_interpolation import interpolate
@@ -206,8 +206,10 @@ def test_switching_modes_moves_the_password_and_keeps_it(project: Path) -> None:
     assert answers["db_password"] == password
     # compose still reads it from .env, which holds the same password: not drift
     assert from_compose_password(project) == password
+    # A reference stays a reference: the new password goes where the variable is defined.
     assert envsync("set", "db_password=Changed-In-Answers-1", cwd=project).returncode == 0
-    assert from_compose(project).password == "Changed-In-Answers-1"
+    assert from_compose_password(project) == "Changed-In-Answers-1"
+    assert "${POSTGRES_PASSWORD:?" in (project / "docker-compose.yml").read_text()
     assert envsync("check", cwd=project).returncode == 0
 
 

@@ -19,6 +19,8 @@ EXPECTED_FILES = {
     "backend/.env",
     "backend/.env.example",
     "backend/alembic.ini",
+    "envsync.toml",
+    ".github/workflows/ci.yml",
     "backend/requirements.txt",
     "backend/alembic/env.py",
     "backend/alembic/script.py.mako",

@@ -140,6 +140,10 @@ def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding]
     if place.example and secret:
         return [], []  # an example keeps its placeholder
     wanted = _wanted(place, facts)
+    if place.via is not None and isinstance(wanted, str):
+        linked = _linked(place, doc, reading, wanted)
+        if linked is not None:
+            return linked
     if reading.value == wanted:
         return [], []
     _check_port(place, doc, wanted)
@@ -150,6 +154,30 @@ def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding]
             return [finding], [redirected]
     edit = _Edit(place.file, place.format, place.key, _escaped(doc, wanted), place.where())
     return [finding], [edit]
+
+
+def _linked(
+    place: Place, doc: Document, reading: Reading, wanted: str
+) -> tuple[list[Finding], list[_Edit]] | None:
+    """A place that must read its value through ``via``: written otherwise, it goes back to
+    the reference, and the value to where the variable is defined."""
+    assert place.via is not None
+    source = reading.source if isinstance(reading.source, str) else None
+    if source is not None and doc.references(source) == (place.via,):
+        if _WHOLE_REFERENCE.fullmatch(source):
+            return None
+    target = doc.definition(place.via)
+    if target is None:
+        raise FormatError(path=place.file, message=f"{place.key}: this format has no references")
+    reference = (
+        f"${{{place.via}:?is not set: run envsync render, which writes it to {target.file}}}"
+    )
+    finding = Finding(place.file, _display(place), f"${{{place.via}}}", reading.value, secret=True)
+    edits = [
+        _Edit(place.file, place.format, place.key, reference, place.where()),
+        _Edit(target.file, "dotenv", target.key, wanted, place.where()),
+    ]
+    return [finding], edits
 
 
 def _shown(value: str | tuple[str, ...] | None) -> str | None:
@@ -300,14 +328,17 @@ def plan(
     """Everything that would change, computed before anything is written.
 
     ``texts`` stands in for files on disk by project-relative path (``envsync adopt`` plans on
-    files it has not written yet). ``map_text``: the map itself is missing and gets this text.
+    files it has not written yet). ``map_text``: the map's new text, when it changes too.
     """
     ws = _Workspace(project_dir, dict(texts or {}), os.environ)
     findings, created = _create_missing(place_map, facts, ws)
-    if map_text is not None and ws.text(MAP_FILE) is None:
+    if map_text is not None and ws.text(MAP_FILE) != map_text:
+        if ws.text(MAP_FILE) is None:
+            created.add(MAP_FILE)
+            findings.append(Finding(MAP_FILE, "file", "present", None))
+        else:
+            findings.append(Finding(MAP_FILE, "places", "as the template lists them", "others"))
         ws.texts[MAP_FILE] = map_text
-        created.add(MAP_FILE)
-        findings.append(Finding(MAP_FILE, "file", "present", None))
     edits: list[_Edit] = []
     for place in place_map.places:
         place_findings, place_edits = _evaluate(place, facts, ws)

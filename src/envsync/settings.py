@@ -9,13 +9,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envsync import answers, file_io, local_secret, plan
+from envsync import answers, file_io, local_secret, plan, render
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
 from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import Fact, PlaceMap
+
+
+def _template_map(project_dir: Path, raw: dict[str, object]) -> bool:
+    """Whether the project's map is exactly what the template makes of the current answers."""
+    found = file_io.read(project_dir / MAP_FILE, MAP_FILE)
+    if found is None:
+        return True
+    try:
+        current = answers.resolve(project_dir, raw)
+    except AnswersError:
+        return False
+    return render.template_for(MAP_FILE, current) == found.text
 
 
 def set_facts(project_dir: Path, assignments: list[str]) -> plan.Plan:
@@ -28,6 +40,7 @@ def set_facts(project_dir: Path, assignments: list[str]) -> plan.Plan:
         if kept:
             raw["db_password"] = kept
     place_map, map_text = plan.load(project_dir)
+    template_map = _template_map(project_dir, raw)
     own_facts = dict(place_map.facts)
     changed_own: dict[str, str] = {}
     for assignment in assignments:
@@ -46,13 +59,21 @@ def set_facts(project_dir: Path, assignments: list[str]) -> plan.Plan:
     if validated.secret_storage == local_secret.LOCAL:
         raw.pop("db_password", None)  # the plan writes it to the git-ignored .env instead
     new_map = PlaceMap(facts=own_facts, places=place_map.places)
+    if template_map:
+        # A map as the template wrote it follows the answers (secret_storage, backend_dir);
+        # one the team edited is theirs.
+        regenerated = render.template_for(MAP_FILE, validated)
+        if regenerated is not None:
+            map_text = regenerated
+            new_map = map_file.parse(regenerated)
+            own_facts = dict(new_map.facts)
     new_facts = facts_module.from_answers(validated, new_map)
     new_plan = plan.plan(project_dir, new_facts, new_map, map_text=map_text)
     answers_path = project_dir / ANSWERS_FILE
     file_io.check_writable(answers_path, ANSWERS_FILE)
     plan.check_writable(project_dir, new_plan.changes)
     new_map_text = None
-    if changed_own:
+    if changed_own and not template_map:
         current = file_io.read(project_dir / MAP_FILE, MAP_FILE)
         new_map_text = current.text if current else map_text or ""
         for name, value in changed_own.items():

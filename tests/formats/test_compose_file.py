@@ -1,4 +1,4 @@
-"""compose_file: quoting any value for compose, and finding the services that hold a host port."""
+"""Compose files: quoting any value for compose, reading places, finding port holders."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envsync.formats import compose_file
+from envsync.formats.compose_file import ComposeDocument
 from envsync.formats.compose_interpolation import interpolate
+from tests.formats.context import context
 
 
 @settings(max_examples=300)
@@ -18,16 +20,14 @@ def test_quote_is_read_back_by_pyyaml_and_compose_interpolation(value: str) -> N
     assert interpolate(yaml.safe_load(document)["key"], {"HOME": "/root"}) == value
 
 
-def _view(ports: str, *, variables: dict[str, str] | None = None) -> compose_file.ComposeView:
+def _document(ports: str, *, variables: dict[str, str] | None = None) -> ComposeDocument:
     text = (
         "services:\n"
         "  db:\n    image: postgres\n    ports:\n      - '5432:5432'\n"
         f"  web:\n    image: nginx\n    ports:\n{ports}"
         "  worker:\n    image: worker\n"
     )
-    return compose_file.ComposeView(
-        text, path="docker-compose.yml", service="db", variables=variables or {}
-    )
+    return ComposeDocument(text, context("docker-compose.yml", environ=variables))
 
 
 @pytest.mark.parametrize(
@@ -43,7 +43,7 @@ def _view(ports: str, *, variables: dict[str, str] | None = None) -> compose_fil
     ],
 )
 def test_a_service_publishing_the_port_is_named(ports: str) -> None:
-    assert _view(ports).publishers(8080) == ["web"]
+    assert _document(ports).publishers(8080, besides="db") == ["web"]
 
 
 @pytest.mark.parametrize(
@@ -58,8 +58,30 @@ def test_a_service_publishing_the_port_is_named(ports: str) -> None:
     ],
 )
 def test_a_service_not_publishing_the_port_is_not_named(ports: str) -> None:
-    assert _view(ports, variables={"WEB_PORT": "9000"}).publishers(8080) == []
+    assert _document(ports, variables={"WEB_PORT": "9000"}).publishers(8080, besides="db") == []
 
 
 def test_the_database_service_itself_is_not_a_conflict() -> None:
-    assert _view("      - '8080:80'\n").publishers(5432) == []
+    assert _document("      - '8080:80'\n").publishers(5432, besides="db") == []
+
+
+@pytest.mark.parametrize(
+    ("item", "port"),
+    [("'5432:5432'", "5432"), ("'5432-5432:5432'", "5432"), ("127.0.0.1:5433:5432", "5433"),
+     ("'5432:5432/udp'", None)],
+)  # fmt: skip
+def test_the_host_port_of_container_port_5432(item: str, port: str | None) -> None:
+    text = f"services:\n  db:\n    image: postgres\n    ports:\n      - {item}\n"
+    document = ComposeDocument(text, context("compose.yaml"))
+    assert document.read("services.db.ports").value == port
+
+
+def test_a_variable_passed_through_is_read_from_the_interpolation_file() -> None:
+    text = "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD:\n      - X\n"
+    text = "services:\n  db:\n    environment:\n      POSTGRES_PASSWORD:\n"
+    document = ComposeDocument(
+        text, context("docker-compose.yml", files={".env": "POSTGRES_PASSWORD=from-env\n"})
+    )
+    reading = document.read("services.db.environment.POSTGRES_PASSWORD")
+    assert reading.value == "from-env"
+    assert document.references(str(reading.source)) == ("POSTGRES_PASSWORD",)

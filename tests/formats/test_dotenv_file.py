@@ -1,13 +1,15 @@
-"""backend/.env: only the owned keys change, whatever shape their line has."""
+"""Dotenv files: only the owned keys change, whatever shape their line has."""
 
 from __future__ import annotations
 
 import pytest
+from dotenv import dotenv_values
 
-from envsync.formats import dotenv_file
+from envsync.formats.dotenv_file import DotenvDocument
+from tests.formats.context import context
 
-TARGET = "DATABASE_URL=postgresql+asyncpg://u:p%40ss@127.0.0.1:5432/d\n"
-WANTED_LINE = "DATABASE_URL=postgresql+asyncpg://u:p%40ss@127.0.0.1:5432/d"
+URL = "postgresql+asyncpg://u:p%40ss@127.0.0.1:5432/d"
+WANTED_LINE = f"DATABASE_URL={URL}"
 
 
 @pytest.mark.parametrize(
@@ -16,19 +18,21 @@ WANTED_LINE = "DATABASE_URL=postgresql+asyncpg://u:p%40ss@127.0.0.1:5432/d"
         ("A=1\nDATABASE_URL\nB=2\n", f"A=1\n{WANTED_LINE}\nB=2\n"),
         ("A=1\n\nDATABASE_URL", f"A=1\n\n{WANTED_LINE}"),
         ("DATABASE_URL=\n", f"{WANTED_LINE}\n"),
-        ("export DATABASE_URL='x'  # mine\r\n", f"export {WANTED_LINE}  # mine\r\n"),
+        ("export DATABASE_URL='x'  # mine\r\n", f"export DATABASE_URL='{URL}'  # mine\r\n"),
+        ('DATABASE_URL="x"\n', f'DATABASE_URL="{URL}"\n'),
         ("A=1", f"A=1\n{WANTED_LINE}\n"),
     ],
-    ids=[
-        "bare key",
-        "bare key last, no newline",
-        "empty value",
-        "export, quotes, comment",
-        "absent",
-    ],
-)
+    ids=["bare key", "bare key last", "empty value", "single quotes kept", "double quotes kept",
+         "absent"],
+)  # fmt: skip
 def test_repair_writes_the_url_whatever_the_line_looked_like(current: str, expected: str) -> None:
-    repaired, findings = dotenv_file.sync(current, TARGET, path="backend/.env", owned={})
-    assert findings
+    repaired = DotenvDocument(current, context(".env")).write("DATABASE_URL", URL)
     assert repaired == expected
-    assert dotenv_file.sync(repaired, TARGET, path="backend/.env", owned={}) == (repaired, [])
+    assert DotenvDocument(repaired, context(".env")).read("DATABASE_URL").value == URL
+
+
+def test_a_reference_is_read_as_python_dotenv_expands_it() -> None:
+    text = "POSTGRES_PASSWORD=s3cret\nDATABASE_URL=postgresql://u:${POSTGRES_PASSWORD}@db/app\n"
+    reading = DotenvDocument(text, context(".env")).read("DATABASE_URL")
+    assert reading.value == dotenv_values(stream=__import__("io").StringIO(text))["DATABASE_URL"]
+    assert reading.source == "postgresql://u:${POSTGRES_PASSWORD}@db/app"

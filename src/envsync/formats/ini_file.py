@@ -16,7 +16,9 @@ from envsync.formats import Context, Reading, Target
 
 _LOCATOR = re.compile(r"\[(?P<section>[^\]]+)\]\s*(?P<key>.+)")
 _SECTION = re.compile(r"\[(?P<header>.+)\]")
-_OPTION = re.compile(r"(?P<lead>(?P<key>[^=:\s][^=:]*?)\s*[=:][^\S\r\n]*)(?P<value>.*?)\s*\Z", re.S)
+_OPTION = re.compile(
+    r"(?P<lead>[^\S\r\n]*(?P<key>[^=:\s][^=:]*?)\s*[=:][^\S\r\n]*)(?P<value>.*?)\s*\Z", re.S
+)
 _COMMENTS = ("#", ";")
 
 

@@ -34,7 +34,7 @@ MAP_FILE = "envsync.toml"
 FORMATS = ("compose", "dotenv", "ini", "markdown", "workflow")
 _COMPOSE_NAME = re.compile(r"(docker-)?compose([.-][^/]*)?\.ya?ml")
 _URL_KEYS = {"view", "scheme", *URL_PARTS}
-_PLACE_KEYS = {"file", "key", "format", "value", "url", "example"}
+_PLACE_KEYS = {"file", "key", "format", "value", "url", "example", "via"}
 
 
 def format_of(file: str) -> str:
@@ -107,10 +107,13 @@ def _place(index: int, entry: object, path: str) -> Place:
     example = entry.get("example", False)
     if not isinstance(example, bool):
         raise MapError(path=path, message=f"{where}: example must be true or false")
+    via = entry.get("via")
+    if via is not None and (not isinstance(via, str) or not via.isidentifier()):
+        raise MapError(path=path, message=f"{where}: via must name a variable")
     try:
         spelled_value = None if value is None else _value(value)
         spelled_url = None if url is None else _url(url)
-        place = Place(file, fmt, key, spelled_value, spelled_url, example, origin=where)
+        place = Place(file, fmt, key, spelled_value, spelled_url, example, via, origin=where)
         place.facts()
     except ValueError as error:
         raise MapError(path=path, message=f"{where}: {error}") from None
@@ -176,6 +179,8 @@ def dump(place_map: PlaceMap, *, header: str = "") -> str:
         lines.append(_spelling_line(place))
         if place.example:
             lines.append("example = true")
+        if place.via:
+            lines.append(f"via = {_toml_string(place.via)}")
     return "\n".join(lines).lstrip("\n") + "\n"
 
 

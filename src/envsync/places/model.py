@@ -82,6 +82,9 @@ class Place:
     url: Url | None = None
     # An example file: secrets stay placeholders, the rest follows the facts.
     example: bool = False
+    # The place must stay a reference to this variable (``${POSTGRES_PASSWORD:?...}``): its
+    # value lives where the variable is defined, in a file git does not track.
+    via: str | None = None
     origin: str = field(default="", compare=False)
 
     def facts(self) -> tuple[str, ...]:
