@@ -268,6 +268,16 @@ def _evaluate_url(
         raw_part = raw.get(part) if raw else None
         redirected = None
         if raw_part and doc.references(raw_part):
+            if part in ("user", "password", "database") and database_url.encode_component(
+                value
+            ) != value:
+                raise FormatError(
+                    path=place.file,
+                    line=reading.line,
+                    message=f"{place.key} spells its {part} through {raw_part}, unencoded: a "
+                    f"URL cannot carry that {part} ('@', ':', '/', '%', spaces...); choose one "
+                    "of letters, digits, '-', '_', '.', '~', or write the URL without references",
+                )
             redirected = _redirect(place, doc, raw_part, value, reading.line)
         if redirected is not None:
             edits.append(redirected)
