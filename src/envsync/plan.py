@@ -77,6 +77,8 @@ class _Workspace:
                 if path in self.overrides
                 else file_io.read(self.project_dir / path, path)
             )
+            if found is not None:
+                _refuse_conflict(found.text, path)
             self.originals[path] = found
             self.texts[path] = found.text if found else None
         return self.texts[path]
@@ -85,8 +87,31 @@ class _Workspace:
         text = self.text(path)
         if text is None:
             return None
+        original = self.originals.get(path)
+        if fmt == "ini" and original is not None and original.bom:
+            raise FormatError(
+                path=path,
+                line=1,
+                message="starts with a UTF-8 byte-order mark: Alembic cannot read it "
+                "(MissingSectionHeaderError); save the file as UTF-8 without BOM",
+            )
         context = Context(path, self.project_dir, self.environ, self.text)
         return document(fmt, text, context)
+
+
+_CONFLICT = re.compile(r"^(<{7}|>{7})( |$)", re.M)
+
+
+def _refuse_conflict(text: str, path: str) -> None:
+    """A file with merge-conflict markers (after ``copier update``) is neither old nor new."""
+    marker = _CONFLICT.search(text)
+    if marker:
+        raise FormatError(
+            path=path,
+            line=text.count("\n", 0, marker.start()) + 1,
+            message="has an unresolved merge conflict (<<<<<<< ... >>>>>>>); resolve it, then "
+            "run envsync again",
+        )
 
 
 def _display(place: Place) -> str:
@@ -134,6 +159,8 @@ def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding]
     if doc is None:
         return [], []
     reading = doc.read(place.key)
+    if reading.unused:
+        return [], []
     if place.url is not None:
         return _evaluate_url(place, facts, doc, reading)
     secret = facts.is_secret(place.facts())
@@ -148,6 +175,9 @@ def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding]
         return [], []
     _check_port(place, doc, wanted)
     finding = Finding(place.file, _display(place), _shown(wanted), _shown(reading.value), secret)
+    if isinstance(wanted, str) and reading.defined_in is not None:
+        target = reading.defined_in
+        return [finding], [_Edit(target.file, "dotenv", target.key, wanted, place.where())]
     if isinstance(wanted, str) and isinstance(reading.source, str):
         redirected = _redirect(place, doc, reading.source, wanted, reading.line)
         if redirected is not None:
@@ -268,9 +298,10 @@ def _evaluate_url(
         raw_part = raw.get(part) if raw else None
         redirected = None
         if raw_part and doc.references(raw_part):
-            if part in ("user", "password", "database") and database_url.encode_component(
-                value
-            ) != value:
+            if (
+                part in ("user", "password", "database")
+                and database_url.encode_component(value) != value
+            ):
                 raise FormatError(
                     path=place.file,
                     line=reading.line,

@@ -19,20 +19,24 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class Target:
+    """Where a referenced variable is defined: a key of a dotenv file."""
+
+    file: str
+    key: str
+
+
+@dataclass(frozen=True)
 class Reading:
     """A place as its consumer reads it. ``value`` None: the consumer gets nothing there."""
 
     value: str | tuple[str, ...] | None
     source: str | tuple[str, ...] | None = None
     line: int | None = None
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a referenced variable is defined: a key of a dotenv file."""
-
-    file: str
-    key: str
+    # The value comes from another file (compose's ``env_file:``): a repair goes there.
+    defined_in: Target | None = None
+    # The consumer does not use the place at all (a disabled healthcheck): nothing to compare.
+    unused: bool = False
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -105,15 +106,63 @@ class ComposeDocument(YamlDocument):
         port = _port_locator(locator)
         if port is not None:
             return self._read_port(*port)
+        segments = split_locator(locator)
+        if segments[-1] == "test" and self._healthcheck_disabled(segments):
+            return Reading(None, unused=True)
         found = self.find(locator)
-        if found.node is not None and self._passed_through(found):
+        if found.node is None and len(segments) == 4 and segments[2] == "environment":
+            from_file = self._from_env_file(segments[1], segments[3])
+            if from_file is not None:
+                return from_file
+        if found.node is not None and self._passed_through(found, segments):
             # `KEY:` or `- KEY`: compose passes the shell's (or .env's) KEY, or nothing.
             name = split_locator(locator)[-1]
             return Reading(self.variables.get(name), f"${{{name}}}", yaml_nodes.line_of(found.node))
         return super().read(locator)
 
-    def _passed_through(self, found: Found) -> bool:
+    def _healthcheck_disabled(self, segments: list[str]) -> bool:
+        if len(segments) < 2 or segments[-2] != "healthcheck":
+            return False
+        healthcheck = self.find(".".join(_quoted(s) for s in segments[:-1])).node
+        if not isinstance(healthcheck, yaml.MappingNode):
+            return False
+        disable = yaml_nodes.mapping_get(healthcheck, "disable", self.path)
+        return disable is not None and disable[1].value.lower() == "true"
+
+    def _env_files(self, service: str) -> list[str]:
+        """The service's ``env_file:`` paths, project-relative, in the order compose reads them."""
+        node = self.find(f"services.{_quoted(service)}.env_file").node
+        items = node.value if isinstance(node, yaml.SequenceNode) else [node] if node else []
+        base = PurePosixPath(self.path).parent
+        paths = []
+        for item in items:
+            if isinstance(item, yaml.MappingNode):
+                entry = yaml_nodes.mapping_get(item, "path", self.path)
+                item = entry[1] if entry else None
+            if isinstance(item, yaml.ScalarNode) and item.value:
+                paths.append((base / item.value).as_posix().removeprefix("./"))
+        return [PurePosixPath(path).as_posix() for path in paths]
+
+    def _from_env_file(self, service: str, key: str) -> Reading | None:
+        """A variable the container gets from an ``env_file:`` (the last file that sets it)."""
+        from envsync.formats import dotenv_file
+
+        for path in reversed(self._env_files(service)):
+            text = self.context.text_of(_normal(path))
+            if text is None:
+                continue
+            document = dotenv_file.DotenvDocument(text, replace(self.context, path=_normal(path)))
+            reading = document.read(key)
+            if reading.value is not None:
+                return Reading(
+                    reading.value, None, reading.line, defined_in=Target(_normal(path), key)
+                )
+        return None
+
+    def _passed_through(self, found: Found, segments: list[str]) -> bool:
         node = found.node
+        if len(segments) < 2 or segments[-2] != "environment":
+            return False
         if not isinstance(node, yaml.ScalarNode):
             return False
         if found.list_item:
@@ -126,7 +175,8 @@ class ComposeDocument(YamlDocument):
             assert isinstance(source, str)
             return self._write_port(*port, source)
         found = self.find(locator)
-        if found.node is not None and self._passed_through(found) and found.list_item:
+        passed = found.node is not None and self._passed_through(found, split_locator(locator))
+        if passed and found.list_item:
             return self._replace(found.node, double_quoted(f"{found.node.value}={source}"))
         return super().write(locator, source)
 
@@ -249,6 +299,12 @@ def _port_locator(locator: str) -> tuple[str, str] | None:
         if segments[-2] == "ports" and segments[-1].isdigit():
             return ".".join(_quoted(s) for s in segments[:-2]), segments[-1]
     return None
+
+
+def _normal(path: str) -> str:
+    import posixpath
+
+    return posixpath.normpath(path)
 
 
 def _quoted(segment: str) -> str:

@@ -26,7 +26,7 @@ _BARE = re.compile(r"[A-Za-z0-9%._~:/@+\[\]-]*")
 _VALUE = re.compile(
     r"""(?P<lead>\s*(?:export\s+)?(?P<key>[^=\s#]+)\s*=[^\S\r\n]*)
         (?P<value>'(?:\\'|[^'])*'|"(?:\\"|[^"])*"|[^\r\n]*?)
-        (?P<rest>(?:[^\S\r\n]+\#[^\r\n]*)?[^\S\r\n]*(?:\r?\n)?)\Z""",
+        (?P<rest>(?:[^\S\r\n]+\#[^\r\n]*)?[^\S\r\n]*(?:\r\n|\r|\n)?)\Z""",
     re.X | re.S,
 )
 

@@ -110,7 +110,8 @@ class YamlDocument:
                 index = int(segment)
                 return (node.value[index], False) if index < len(node.value) else None
             if self.list_environment:
-                for item in node.value:
+                # Compose keeps the last of a repeated key, and so does the reading.
+                for item in reversed(node.value):
                     text = self.string(item) if isinstance(item, yaml.ScalarNode) else None
                     if text is not None and text.partition("=")[0] == segment:
                         return item, True
