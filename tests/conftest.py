@@ -29,12 +29,16 @@ MANAGED = (
 BIN = Path(sys.executable).parent
 
 
+# What a clean check remembers (hashes only, git-ignored): not the project's content.
+CHECK_CACHE = (".envsync/check-cache.json", ".envsync/.gitignore")
+
+
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` with its bytes, to prove what a command did or did not touch."""
     return {
         str(path.relative_to(root)): path.read_bytes()
         for path in sorted(root.rglob("*"))
-        if path.is_file()
+        if path.is_file() and str(path.relative_to(root)) not in CHECK_CACHE
     }
 
 

@@ -251,6 +251,10 @@ EDITS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "backend/alembic.ini": ((r"//myproject_user:", "//postgres:"), (r"\nsqlalchemy\.url = .*", "")),
     "CLAUDE.md": ((r"(?m)^user: .*$", "user: postgres"), (r"(?m)^user: .*$", "")),
+    ".github/workflows/ci.yml": (
+        (r'POSTGRES_DB: "myproject"', "POSTGRES_DB: sparkle"),
+        (r"\n *POSTGRES_DB: .*", ""),
+    ),
 }
 
 
@@ -260,6 +264,8 @@ def test_line_endings_bom_and_final_newline_survive_edits_and_insertions(
     project: Path, name: str, convention: str
 ) -> None:
     dress = CONVENTIONS[convention]
+    if dress["bom"] and name.endswith(".ini"):
+        pytest.skip("Alembic cannot read an alembic.ini with a BOM: envsync refuses it (tested)")
     path = project / name
     original = path.read_text()
     expected = _dress(original, **dress)
@@ -309,6 +315,8 @@ def test_new_files_holding_the_password_are_private(project: Path) -> None:
         "backend/.env.example": 0o644,
         "backend/alembic.ini": 0o600,
         "CLAUDE.md": 0o600,
+        # The CI database's throwaway password is no secret: the workflow is a public file.
+        ".github/workflows/ci.yml": 0o644,
     }
 
 

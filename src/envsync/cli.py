@@ -90,7 +90,7 @@ def check(
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
-    findings = plan_module.check(project_dir)
+    findings, _ = plan_module.check(project_dir)
     if as_json:
         import json
 

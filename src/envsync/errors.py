@@ -47,3 +47,7 @@ class DatabaseError(EnvsyncError):
 
 class MapError(_FileError):
     """The map of places (``envsync.toml``) is missing, unreadable or inconsistent."""
+
+
+class UnrepairableError(FormatError):
+    """A place that differs cannot be repaired in place; ``check`` reports it as drift."""

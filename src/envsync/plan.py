@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envsync import database_url, file_io, local_secret
+from envsync import check_cache, database_url, file_io, local_secret
 from envsync import facts as facts_module
 from envsync.drift import Finding, mask_text
-from envsync.errors import AnswersError, EnvsyncError, FormatError
+from envsync.errors import AnswersError, EnvsyncError, FormatError, UnrepairableError
 from envsync.facts import Facts
 from envsync.formats import Context, Document, Reading, Target, document
 from envsync.formats.compose_file import ComposeDocument
@@ -49,6 +49,8 @@ class Plan:
     place_map: PlaceMap
     changes: tuple[Change, ...]
     findings: tuple[Finding, ...]
+    # Every project file the plan read: what a cached check must find unchanged.
+    inputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class _Workspace:
     project_dir: Path
     overrides: Mapping[str, file_io.TextFile | None]
     environ: Mapping[str, str]
+    # render and set must repair every finding; check only reports them.
+    strict: bool = True
     originals: dict[str, file_io.TextFile | None] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
 
@@ -144,16 +148,37 @@ def _redirect(
         return None
     target: Target | None = doc.definition(names[0])
     if len(names) > 1 or not _WHOLE_REFERENCE.fullmatch(source) or target is None:
-        raise FormatError(
+        raise UnrepairableError(
             path=place.file,
             line=line,
             message=f"{place.key} is built from references and text; envsync repairs a "
             "reference only where the variable is defined: write it as one ${VAR}, or fix it by hand",
         )
+    if isinstance(doc, ComposeDocument) and names[0] in os.environ:
+        raise UnrepairableError(
+            path=place.file,
+            line=line,
+            message=f"{place.key} reads {names[0]} from your shell's environment, which compose "
+            f"takes before {target.file}: change or unset it there (unset {names[0]})",
+        )
     return _Edit(target.file, "dotenv", target.key, value, place.origin or place.where())
 
 
 def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding], list[_Edit]]:
+    findings: list[Finding] = []
+    try:
+        return _compare(place, facts, ws, findings)
+    except UnrepairableError:
+        if ws.strict or not findings:
+            raise
+        return findings, []
+
+
+def _compare(
+    place: Place, facts: Facts, ws: _Workspace, findings: list[Finding]
+) -> tuple[list[Finding], list[_Edit]]:
+    """The place's findings (also put in ``findings`` before any repair is worked out, so a
+    check reports them even when the repair is impossible) and the edits that repair it."""
     place = place.resolved(facts.values)
     doc = ws.document(place.file, place.format)
     if doc is None:
@@ -162,19 +187,20 @@ def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding]
     if reading.unused:
         return [], []
     if place.url is not None:
-        return _evaluate_url(place, facts, doc, reading)
+        return _evaluate_url(place, facts, doc, reading, findings)
     secret = facts.is_secret(place.facts())
     if place.example and secret:
         return [], []  # an example keeps its placeholder
     wanted = _wanted(place, facts)
     if place.via is not None and isinstance(wanted, str):
-        linked = _linked(place, doc, reading, wanted)
+        linked = _linked(place, doc, reading, wanted, findings)
         if linked is not None:
             return linked
     if reading.value == wanted:
         return [], []
     _check_port(place, doc, wanted)
     finding = Finding(place.file, _display(place), _shown(wanted), _shown(reading.value), secret)
+    findings.append(finding)
     if isinstance(wanted, str) and reading.defined_in is not None:
         target = reading.defined_in
         return [finding], [_Edit(target.file, "dotenv", target.key, wanted, place.where())]
@@ -187,7 +213,7 @@ def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding]
 
 
 def _linked(
-    place: Place, doc: Document, reading: Reading, wanted: str
+    place: Place, doc: Document, reading: Reading, wanted: str, findings: list[Finding]
 ) -> tuple[list[Finding], list[_Edit]] | None:
     """A place that must read its value through ``via``: written otherwise, it goes back to
     the reference, and the value to where the variable is defined."""
@@ -198,11 +224,14 @@ def _linked(
             return None
     target = doc.definition(place.via)
     if target is None:
-        raise FormatError(path=place.file, message=f"{place.key}: this format has no references")
+        raise UnrepairableError(
+            path=place.file, message=f"{place.key}: this format has no references"
+        )
     reference = (
         f"${{{place.via}:?is not set: run envsync render, which writes it to {target.file}}}"
     )
     finding = Finding(place.file, _display(place), f"${{{place.via}}}", reading.value, secret=True)
+    findings.append(finding)
     edits = [
         _Edit(place.file, place.format, place.key, reference, place.where()),
         _Edit(target.file, "dotenv", target.key, wanted, place.where()),
@@ -264,7 +293,7 @@ def _fresh_url(place: Place, parts: Mapping[str, str | None], found: str | None)
 
 
 def _evaluate_url(
-    place: Place, facts: Facts, doc: Document, reading: Reading
+    place: Place, facts: Facts, doc: Document, reading: Reading, findings: list[Finding]
 ) -> tuple[list[Finding], list[_Edit]]:
     wanted = _url_parts(place, facts)
     display = _display(place)
@@ -273,8 +302,8 @@ def _evaluate_url(
     if parsed is None:
         fresh = _fresh_url(place, wanted, None)
         finding = Finding(place.file, display, fresh, found, secret=True)
+        findings.append(finding)
         return [finding], [_Edit(place.file, place.format, place.key, doc.escape(fresh), display)]
-    findings = []
     changed: dict[str, str] = {}
     for part in URL_PARTS:
         want = wanted.get(part)
@@ -365,13 +394,14 @@ def plan(
     *,
     texts: Mapping[str, file_io.TextFile | None] | None = None,
     map_text: str | None = None,
+    strict: bool = True,
 ) -> Plan:
     """Everything that would change, computed before anything is written.
 
     ``texts`` stands in for files on disk by project-relative path (``envsync adopt`` plans on
     files it has not written yet). ``map_text``: the map's new text, when it changes too.
     """
-    ws = _Workspace(project_dir, dict(texts or {}), os.environ)
+    ws = _Workspace(project_dir, dict(texts or {}), os.environ, strict=strict)
     findings, created = _create_missing(place_map, facts, ws)
     if map_text is not None and ws.text(MAP_FILE) != map_text:
         if ws.text(MAP_FILE) is None:
@@ -387,7 +417,8 @@ def plan(
             findings += place_findings
         edits += place_edits
     _apply_edits(edits, ws)
-    _verify(place_map, facts, ws)
+    if strict:
+        _verify(place_map, facts, ws)
     private = private_files(place_map, facts)
     changes = []
     for path, text in ws.texts.items():
@@ -406,7 +437,10 @@ def plan(
                 findings=tuple(f for f in findings if f.path == path),
             )
         )
-    return Plan(facts, place_map, tuple(changes), tuple(findings))
+    from envsync.answers import ANSWERS_FILE
+
+    inputs = (ANSWERS_FILE, MAP_FILE, *ws.originals)
+    return Plan(facts, place_map, tuple(changes), tuple(findings), inputs)
 
 
 def _apply_edits(edits: list[_Edit], ws: _Workspace) -> None:
@@ -433,7 +467,7 @@ def _verify(place_map: PlaceMap, facts: Facts, ws: _Workspace) -> None:
         remaining, _ = _evaluate(place, facts, ws)
         if remaining:
             first = remaining[0]
-            raise FormatError(
+            raise UnrepairableError(
                 path=first.path,
                 message=f"{first.key} cannot be repaired in place (it still reads differently "
                 "after the edit); change it by hand",
@@ -455,24 +489,27 @@ def load(project_dir: Path) -> tuple[PlaceMap, str | None]:
     return map_file.parse(text), text
 
 
-def load_plan(project_dir: Path) -> Plan:
+def load_plan(project_dir: Path, *, strict: bool = True) -> Plan:
     place_map, map_text = load(project_dir)
-    return plan(
-        project_dir, facts_module.load(project_dir, place_map), place_map, map_text=map_text
-    )
+    facts = facts_module.load(project_dir, place_map)
+    return plan(project_dir, facts, place_map, map_text=map_text, strict=strict)
 
 
-def check(project_dir: Path) -> list[Finding]:
+def check(project_dir: Path) -> tuple[list[Finding], Plan]:
     """``envsync check``: the plan's findings, and with secret_storage: local, every file git
-    tracks that holds the password."""
-    current = load_plan(project_dir)
+    tracks that holds the password. A clean result is remembered for the next check (local
+    mode excepted: whether git tracks a file is not among the cached inputs)."""
+    current = load_plan(project_dir, strict=False)
     findings = list(current.findings)
     if current.facts.answers.secret_storage != local_secret.LOCAL:
-        return findings
+        if not findings:
+            check_cache.store(project_dir, current.inputs)
+        return findings, current
     leaks = local_secret.tracked_files_holding(
         project_dir, secret_spellings([current.facts.answers.db_password])
     )
-    return findings + [Finding(path, LEAK_KEY, "absent", "present", secret=False) for path in leaks]
+    leaked = [Finding(path, LEAK_KEY, "absent", "present", secret=False) for path in leaks]
+    return findings + leaked, current
 
 
 def check_writable(project_dir: Path, changes: tuple[Change, ...]) -> None:
