@@ -156,7 +156,7 @@ app.add_typer(db_app, name="db")
 @_user_errors
 def db_up(project_dir: ProjectDir = Path(".")) -> None:
     """Start the database docker-compose.yml describes, initialising its volume once."""
-    from envsync import local_database
+    from envsync.live import local_database
 
     started = local_database.up(project_dir)
     spec = started.service
@@ -175,7 +175,7 @@ def db_up(project_dir: ProjectDir = Path(".")) -> None:
 @_user_errors
 def db_down(project_dir: ProjectDir = Path(".")) -> None:
     """Stop the embedded database; its data directory is kept, like a volume."""
-    from envsync import local_database
+    from envsync.live import local_database
 
     typer.echo("stopped" if local_database.down(project_dir) else "not running")
 
@@ -184,7 +184,7 @@ def db_down(project_dir: ProjectDir = Path(".")) -> None:
 @_user_errors
 def db_status(project_dir: ProjectDir = Path(".")) -> None:
     """Where the embedded database listens and which data directory it uses (exit 1: down)."""
-    from envsync import local_database
+    from envsync.live import local_database
 
     state = local_database.state(project_dir)
     data = local_database.VOLUMES_DIR / state.service.service
@@ -205,7 +205,7 @@ def doctor(project_dir: ProjectDir = Path("."), show_secrets: ShowSecrets = Fals
     """Live checks: server reachable, credentials accepted, database, pgvector, Alembic head."""
     import sys
 
-    from envsync.doctor import Status, diagnose
+    from envsync.live.doctor import Status, diagnose
 
     tty = sys.stdout.isatty()
     problems = 0

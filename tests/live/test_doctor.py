@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from envsync.embedded_db import free_port
+from envsync.live.server import free_port
 from tests.conftest import alembic, envsync
 
 

@@ -16,13 +16,14 @@ from enum import Enum
 from pathlib import Path
 
 from envsync import answers as answers_module
-from envsync import database_url, embedded_db, file_io, local_secret, project
+from envsync import database_url, file_io, local_secret, project
 from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
 from envsync.drift import MASK
 from envsync.errors import EnvsyncError, FormatError
 from envsync.files import dotenv_file
-from envsync.local_database import VOLUMES_DIR
+from envsync.live import binaries, server
+from envsync.live.local_database import VOLUMES_DIR
 from envsync.sql_text import identifier, literal
 
 CONNECT_TIMEOUT = 5
@@ -242,9 +243,9 @@ def _refused_message(context: _Context) -> str:
         "the container's local socket:",
         f"    {docker}",
     ]
-    embedded = embedded_db.status(_volume(context))
+    embedded = server.status(_volume(context))
     if embedded is not None and embedded.socket_dir is not None:
-        psql = [str(embedded_db.psql_binary()), "-h", str(embedded.socket_dir)]
+        psql = [str(binaries.psql_binary()), "-h", str(embedded.socket_dir)]
         local = _psql_command([*psql, "-p", str(embedded.port)], answers, sql)
         lines.append(f"    {local}    # the embedded database (envsync db up)")
     lines += [

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync import answers, embedded_db, file_io
+from envsync import answers, file_io
 from envsync.errors import FormatError
 from envsync.files.compose_file import ComposeView
+from envsync.live import server
 from envsync.project import compose_variables
 
 COMPOSE_FILE = "docker-compose.yml"
@@ -78,9 +79,9 @@ class Started:
 
 def up(project_dir: Path) -> Started:
     spec = service_spec(project_dir)
-    reused = embedded_db.initialised(spec.data_dir)
-    running = embedded_db.start(
-        embedded_db.ServerSpec(
+    reused = server.initialised(spec.data_dir)
+    running = server.start(
+        server.ServerSpec(
             user=spec.user,
             password=spec.password,
             database=spec.database,
@@ -92,7 +93,7 @@ def up(project_dir: Path) -> Started:
 
 
 def down(project_dir: Path) -> bool:
-    return embedded_db.stop(service_spec(project_dir).data_dir)
+    return server.stop(service_spec(project_dir).data_dir)
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,11 @@ class State:
 
 def state(project_dir: Path) -> State:
     spec = service_spec(project_dir)
-    current = embedded_db.status(spec.data_dir)
+    current = server.status(spec.data_dir)
     return State(
         service=spec,
         running=current is not None,
         host=current.host if current else None,
         port=current.port if current else None,
-        initialised=embedded_db.initialised(spec.data_dir),
+        initialised=server.initialised(spec.data_dir),
     )
