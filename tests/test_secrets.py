@@ -274,6 +274,7 @@ def _outputs(project: Path, password: str) -> Iterator[tuple[str, str]]:
         ["db", "status"],
         ["set", "db_port=6543"],
         ["set", f"db_password={password}x"],
+        ["rotate"],
         ["set", f"db_password={password}"],
         ["set", "db_port=0"],
     ]

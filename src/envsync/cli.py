@@ -128,17 +128,38 @@ def check(
         raise typer.Exit(1)
 
 
+FilesOnly = Annotated[
+    bool, typer.Option("--files-only", help="Change the files only, not the running database.")
+]
+
+
 @app.command("set")
 @_user_errors
 def set_command(
     assignments: Annotated[list[str], typer.Argument(help="KEY=VALUE answers to change.")],
     project_dir: ProjectDir = Path("."),
+    files_only: FilesOnly = False,
 ) -> None:
-    """Change answers (validated), then render every file from them."""
+    """Change answers (validated): the running database first, then every file."""
+    _set(project_dir, assignments, files_only=files_only)
+
+
+@app.command()
+@_user_errors
+def rotate(project_dir: ProjectDir = Path("."), files_only: FilesOnly = False) -> None:
+    """Give the database a new random password: the running database first, then every file."""
+    from envsync.answers import random_password
+
+    _set(project_dir, [f"db_password={random_password()}"], files_only=files_only)
+
+
+def _set(project_dir: Path, assignments: list[str], *, files_only: bool) -> None:
     from envsync.settings import set_answers
 
     with file_io.project_lock(project_dir):
-        plan = set_answers(project_dir, assignments)
+        plan, live = set_answers(project_dir, assignments, files_only=files_only)
+    if live.message:
+        typer.echo(live.message)
     keys = ", ".join(a.partition("=")[0] for a in assignments)
     typer.echo(f"updated .copier-answers.yml ({keys})")
     for change in plan.changes:
@@ -164,10 +185,10 @@ def db_up(project_dir: ProjectDir = Path(".")) -> None:
         f"database {spec.service} listening on {started.host}:{started.port} "
         f"(data: {local_database.VOLUMES_DIR / spec.service}); stop it with `envsync db down`"
     )
-    if started.reused_volume:
+    if started.stale_volume:
         typer.echo(
-            "the data directory was already initialised: like the postgres image, changed "
-            "POSTGRES_* values are not applied to it (see `envsync doctor`)"
+            "already initialised: changed POSTGRES_* are not applied (like the postgres image); "
+            "`envsync set` changes a running database, `envsync doctor` tells how"
         )
 
 

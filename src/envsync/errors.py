@@ -43,3 +43,7 @@ class OwnershipError(_FileError):
 
 class DatabaseError(EnvsyncError):
     """The embedded database could not be started, stopped or inspected."""
+
+
+class LiveChangeError(EnvsyncError):
+    """The running database could not take the new values; no file was written."""

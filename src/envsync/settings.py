@@ -7,10 +7,14 @@ from pathlib import Path
 from envsync import answers, file_io, local_secret, project
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
+from envsync.live.rotation import LiveOutcome, change_live, current
 
 
-def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
-    """Validate every assignment, then write the answers and the files they render.
+def set_answers(
+    project_dir: Path, assignments: list[str], *, files_only: bool = False
+) -> tuple[project.Plan, LiveOutcome]:
+    """Validate every assignment, change the running database, then write the answers and the
+    files they render (``files_only`` skips the database).
 
     The new answers are rendered before the answers file is touched, so a value that a file
     cannot carry leaves everything as it was.
@@ -35,6 +39,8 @@ def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
     answers_path = project_dir / ANSWERS_FILE
     file_io.check_writable(answers_path, ANSWERS_FILE)
     project.check_writable(project_dir, new_plan.changes)
+    # Last check before any write: a database that refuses the new values stops everything here.
+    live = change_live(project_dir, current(project_dir), validated, files_only=files_only)
     file_io.write(
         answers_path,
         answers.dump(raw),
@@ -43,4 +49,4 @@ def set_answers(project_dir: Path, assignments: list[str]) -> project.Plan:
         shown=ANSWERS_FILE,
     )
     project.apply(project_dir, new_plan.changes)
-    return new_plan
+    return new_plan, live

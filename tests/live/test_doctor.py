@@ -54,7 +54,7 @@ def test_wrong_credentials_in_one_file(live_project: Path) -> None:
 
 
 def test_missing_database(live_project: Path) -> None:
-    assert envsync("set", "db_name=reports", cwd=live_project).returncode == 0
+    assert envsync("set", "--files-only", "db_name=reports", cwd=live_project).returncode == 0
     code, report = _report(live_project)
     assert code == 1
     assert report["files agree"].startswith("[ok]")

@@ -74,12 +74,18 @@ class Started:
     service: ServiceSpec
     host: str
     port: int
-    reused_volume: bool
+    #: The volume existed and refuses the compose file's POSTGRES_* (the image ignores changes).
+    stale_volume: bool
 
 
 def up(project_dir: Path) -> Started:
+    """Start the service's server; one already running on another port moves to the files' port."""
     spec = service_spec(project_dir)
     reused = server.initialised(spec.data_dir)
+    running = server.status(spec.data_dir)
+    if running is not None and running.port != spec.port:
+        server.check_port_free(spec.port)
+        server.stop(spec.data_dir)
     running = server.start(
         server.ServerSpec(
             user=spec.user,
@@ -89,7 +95,26 @@ def up(project_dir: Path) -> Started:
             data_dir=spec.data_dir,
         )
     )
-    return Started(spec, running.host, running.port, reused)
+    stale = reused and not _accepts(running.port, spec)
+    return Started(spec, running.host, running.port, stale)
+
+
+def _accepts(port: int, spec: ServiceSpec) -> bool:
+    """Whether the server takes the compose file's login: the proof the volume is up to date."""
+    import psycopg  # installed with pgserver (envsync[embedded]), which got us this far
+
+    try:
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=port,
+            user=spec.user,
+            password=spec.password,
+            dbname=spec.database,
+            connect_timeout=5,
+        ):
+            return True
+    except psycopg.OperationalError:
+        return False
 
 
 def down(project_dir: Path) -> bool:

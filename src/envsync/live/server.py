@@ -60,6 +60,7 @@ __all__ = [
     "STARTUP_TIMEOUT",
     "ServerSpec",
     "ServerStatus",
+    "check_port_free",
     "free_port",
     "initialised",
     "start",
@@ -183,7 +184,7 @@ def start(spec: ServerSpec) -> ServerStatus:
     if current is not None:
         return current
     _check_data_dir_usable(data_dir)
-    _check_port_free(spec.port)
+    check_port_free(spec.port)
 
     _make_data_dir(data_dir, run_as)
     with _locked(data_dir):
@@ -261,7 +262,7 @@ def _validate(spec: ServerSpec) -> None:
         )
 
 
-def _check_port_free(port: int) -> None:
+def check_port_free(port: int) -> None:
     """Fail before initdb rather than after, naming the port, when something already listens."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # Same option as the postmaster, so a lingering TIME_WAIT socket is not a false alarm.
