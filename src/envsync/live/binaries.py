@@ -138,5 +138,8 @@ def _make_world_readable(top: Path) -> None:
 @cache
 def _runnable(directory: Path, run_as: RunAs) -> bool:
     """Whether ``run_as`` can execute ``postgres`` there (traversal, modes, shared libraries)."""
-    result = run([str(directory / "postgres"), "--version"], run_as, check=False)
+    try:
+        result = run([str(directory / "postgres"), "--version"], run_as, check=False)
+    except DatabaseError:  # the exec itself was refused: "Permission denied"
+        return False
     return result.returncode == 0
