@@ -220,7 +220,8 @@ def _socket_execute(socket_dir: str, port: int, database: str) -> Execute:
             )
         except psycopg.OperationalError as error:
             raise LiveChangeError(
-                f"{where} refused a local login as {role} ({_reason(error)}); nothing was written"
+                f"{where} refused a local login as {role} ({_reason(error)}); nothing was "
+                "written (add --files-only to change only the files)"
             ) from None
         with connection:
             _run_statements(connection, statements, where)
