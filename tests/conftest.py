@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from envsync.cli import app
-from envsync.embedded_db import free_port
+from envsync.live.server import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 # The files envsync manages in a project made with the default answers.

@@ -16,9 +16,10 @@ from alembic.config import Config
 from dotenv import dotenv_values
 from sqlalchemy.engine import make_url
 
-from envsync import embedded_db, render
+from envsync import render
 from envsync.answers import ANSWER_KEYS, load
-from envsync.embedded_db import ServerSpec
+from envsync.live import server
+from envsync.live.server import ServerSpec
 from tests.conftest import BIN, envsync, envsync_process, snapshot
 from tests.readers import Credentials, from_compose
 from tests.test_copier_update import _commit_all, _git
@@ -216,7 +217,7 @@ def incident_project(root: Path, port: int) -> Path:
 
 @pytest.fixture
 def incident(tmp_path: Path) -> tuple[Path, int]:
-    port = embedded_db.free_port()
+    port = server.free_port()
     return incident_project(tmp_path / "sparkle", port), port
 
 
@@ -294,7 +295,7 @@ def test_prefer_compose_repairs_the_incident_and_alembic_upgrades_a_real_databas
 
     # The database compose would start, then the team's own Alembic environment against it.
     data_dir = tmp_path / "volume"
-    embedded_db.start(ServerSpec(truth.user, truth.password, truth.database, port, data_dir))
+    server.start(ServerSpec(truth.user, truth.password, truth.database, port, data_dir))
     try:
         environment = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
         migrated = subprocess.run(
@@ -321,7 +322,7 @@ def test_prefer_compose_repairs_the_incident_and_alembic_upgrades_a_real_databas
                 )
             }
     finally:
-        embedded_db.stop(data_dir)
+        server.stop(data_dir)
     assert version == ("0002",)
     assert {
         "ix_messages_embedding_hnsw",
@@ -670,7 +671,7 @@ def test_copier_update_works_on_an_adopted_project(template_src: Path, tmp_path:
     _git("init", "-q", cwd=template)
     _commit_all(template, "template v1")
     _git("tag", "v1", cwd=template)
-    project = incident_project(tmp_path / "sparkle", embedded_db.free_port())
+    project = incident_project(tmp_path / "sparkle", server.free_port())
     _git("init", "-q", cwd=project)
     _commit_all(project, "the team's files")
     adopted(project, "--prefer", "docker-compose.yml")

@@ -57,7 +57,10 @@ def test_new_password_meets_the_stale_volume_and_doctor_shows_the_way_out(
     live_project: Path,
 ) -> None:
     assert alembic("upgrade", "head", project=live_project).returncode == 0
-    assert envsync("set", "db_password=a n3w 'pass' w@rd", cwd=live_project).returncode == 0
+    assert (
+        envsync("set", "--files-only", "db_password=a n3w 'pass' w@rd", cwd=live_project).returncode
+        == 0
+    )
     assert envsync("check", cwd=live_project).returncode == 0
     assert "password authentication failed" in alembic("current", project=live_project).stderr
 

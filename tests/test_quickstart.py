@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from envsync.embedded_db import free_port
+from envsync.live.server import free_port
 from tests.conftest import REPO, envsync
 
 

@@ -23,9 +23,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from envsync import answers, embedded_db
+from envsync import answers
 from envsync.answers import ANSWERS_FILE
-from envsync.embedded_db import ServerSpec
+from envsync.live import server
+from envsync.live.server import ServerSpec
 from tests.conftest import copier_copy, envsync, snapshot
 from tests.readers import (
     Credentials,
@@ -303,16 +304,16 @@ def test_postgres_accepts_the_credentials_of_env_and_alembic_ini(
     tmp_path: Path, user: str, password: str, database: str
 ) -> None:
     project = tmp_path / "project"
-    port = embedded_db.free_port()
+    port = server.free_port()
     render_in_process(project, db_user=user, db_password=password, db_name=database, db_port=port)
     compose = from_compose(project)
     spec = ServerSpec(compose.user, compose.password, compose.database, port, tmp_path / "pgdata")
-    embedded_db.start(spec)
+    server.start(spec)
     try:
         assert asyncio.run(_async_identity(env_url(project))) == (user, database)
         assert _sync_identity(ini_url(project)) == (user, database)
     finally:
-        embedded_db.stop(spec.data_dir)
+        server.stop(spec.data_dir)
 
 
 # Printable text as the answers validators allow it, biased towards what breaks formats.

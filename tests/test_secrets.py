@@ -15,13 +15,14 @@ import pytest
 import yaml
 from dotenv import dotenv_values
 
-from envsync import embedded_db, local_secret
+from envsync import local_secret
 from envsync import plan as project_module
 from envsync.cli import app
-from envsync.embedded_db import ServerSpec
 from envsync.formats.compose_interpolation import interpolate
+from envsync.live import server
+from envsync.live.server import ServerSpec
 from tests.conftest import alembic, copier_copy, envsync, envsync_process, snapshot
-from tests.readers import env_url, from_compose
+from tests.readers import env_url
 
 PRIVATE = ("docker-compose.yml", "backend/.env", "backend/alembic.ini", "CLAUDE.md")
 PUBLIC = (".gitignore", "backend/.env.example", "backend/requirements.txt")
@@ -223,7 +224,7 @@ def from_compose_password(project: Path) -> str:
 @pytest.fixture
 def local_live_project(template_src: Path, live_dir: Path) -> Iterator[tuple[Path, ServerSpec]]:
     """A local-mode project in a git repository, its database running on a free port."""
-    port = embedded_db.free_port()
+    port = server.free_port()
     dst = live_dir / "local"
     copied = copier_copy(template_src, dst, secret_storage="local", db_port=port)
     assert copied.returncode == 0, copied.stderr
@@ -235,11 +236,11 @@ def local_live_project(template_src: Path, live_dir: Path) -> Iterator[tuple[Pat
         port=port,
         data_dir=live_dir / "pgdata",
     )
-    embedded_db.start(spec)
+    server.start(spec)
     try:
         yield dst, spec
     finally:
-        embedded_db.stop(spec.data_dir)
+        server.stop(spec.data_dir)
 
 
 def test_local_mode_alembic_connects_with_no_password_in_tracked_files(
@@ -275,6 +276,7 @@ def _outputs(project: Path, password: str) -> Iterator[tuple[str, str]]:
         ["db", "status"],
         ["set", "db_port=6543"],
         ["set", f"db_password={password}x"],
+        ["rotate"],
         ["set", f"db_password={password}"],
         ["set", "db_port=0"],
     ]

@@ -129,17 +129,38 @@ def check(
         raise typer.Exit(1)
 
 
+FilesOnly = Annotated[
+    bool, typer.Option("--files-only", help="Change the files only, not the running database.")
+]
+
+
 @app.command("set")
 @_user_errors
 def set_command(
     assignments: Annotated[list[str], typer.Argument(help="KEY=VALUE answers to change.")],
     project_dir: ProjectDir = Path("."),
+    files_only: FilesOnly = False,
 ) -> None:
-    """Change answers (validated), then render every file from them."""
+    """Change answers (validated): the running database first, then every file."""
+    _set(project_dir, assignments, files_only=files_only)
+
+
+@app.command()
+@_user_errors
+def rotate(project_dir: ProjectDir = Path("."), files_only: FilesOnly = False) -> None:
+    """Give the database a new random password: the running database first, then every file."""
+    from envsync.answers import random_password
+
+    _set(project_dir, [f"db_password={random_password()}"], files_only=files_only)
+
+
+def _set(project_dir: Path, assignments: list[str], *, files_only: bool) -> None:
     from envsync.settings import set_facts
 
     with file_io.project_lock(project_dir):
-        plan = set_facts(project_dir, assignments)
+        plan, live = set_facts(project_dir, assignments, files_only=files_only)
+    if live.message:
+        typer.echo(live.message)
     keys = ", ".join(a.partition("=")[0] for a in assignments)
     typer.echo(f"updated .copier-answers.yml ({keys})")
     for change in plan.changes:
@@ -157,7 +178,7 @@ app.add_typer(db_app, name="db")
 @_user_errors
 def db_up(project_dir: ProjectDir = Path(".")) -> None:
     """Start the database docker-compose.yml describes, initialising its volume once."""
-    from envsync import local_database
+    from envsync.live import local_database
 
     started = local_database.up(project_dir)
     spec = started.service
@@ -165,10 +186,10 @@ def db_up(project_dir: ProjectDir = Path(".")) -> None:
         f"database {spec.service} listening on {started.host}:{started.port} "
         f"(data: {local_database.VOLUMES_DIR / spec.service}); stop it with `envsync db down`"
     )
-    if started.reused_volume:
+    if started.stale_volume:
         typer.echo(
-            "the data directory was already initialised: like the postgres image, changed "
-            "POSTGRES_* values are not applied to it (see `envsync doctor`)"
+            "already initialised: changed POSTGRES_* are not applied (like the postgres image); "
+            "`envsync set` changes a running database, `envsync doctor` tells how"
         )
 
 
@@ -176,7 +197,7 @@ def db_up(project_dir: ProjectDir = Path(".")) -> None:
 @_user_errors
 def db_down(project_dir: ProjectDir = Path(".")) -> None:
     """Stop the embedded database; its data directory is kept, like a volume."""
-    from envsync import local_database
+    from envsync.live import local_database
 
     typer.echo("stopped" if local_database.down(project_dir) else "not running")
 
@@ -185,7 +206,7 @@ def db_down(project_dir: ProjectDir = Path(".")) -> None:
 @_user_errors
 def db_status(project_dir: ProjectDir = Path(".")) -> None:
     """Where the embedded database listens and which data directory it uses (exit 1: down)."""
-    from envsync import local_database
+    from envsync.live import local_database
 
     state = local_database.state(project_dir)
     data = local_database.VOLUMES_DIR / state.service.service
@@ -206,7 +227,7 @@ def doctor(project_dir: ProjectDir = Path("."), show_secrets: ShowSecrets = Fals
     """Live checks: server reachable, credentials accepted, database, pgvector, Alembic head."""
     import sys
 
-    from envsync.doctor import Status, diagnose
+    from envsync.live.doctor import Status, diagnose
 
     tty = sys.stdout.isatty()
     problems = 0

@@ -51,3 +51,7 @@ class MapError(_FileError):
 
 class UnrepairableError(FormatError):
     """A place that differs cannot be repaired in place; ``check`` reports it as drift."""
+
+
+class LiveChangeError(EnvsyncError):
+    """The running database could not take the new values; no file was written."""

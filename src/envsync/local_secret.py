@@ -17,7 +17,7 @@ from envsync import database_url, file_io
 from envsync.formats import dotenv_file
 
 if TYPE_CHECKING:
-    from envsync.project import Change
+    from envsync.plan import Change
 
 STORAGES = ("answers", "local")
 LOCAL = "local"

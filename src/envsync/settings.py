@@ -13,6 +13,7 @@ from envsync import answers, file_io, local_secret, plan, render
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
+from envsync.live.rotation import LiveOutcome, change_live
 from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import Fact, PlaceMap
@@ -30,8 +31,11 @@ def _template_map(project_dir: Path, raw: dict[str, object]) -> bool:
     return render.template_for(MAP_FILE, current) == found.text
 
 
-def set_facts(project_dir: Path, assignments: list[str]) -> plan.Plan:
-    """Validate every assignment, then write the answers, the map and the places."""
+def set_facts(
+    project_dir: Path, assignments: list[str], *, files_only: bool = False
+) -> tuple[plan.Plan, LiveOutcome]:
+    """Validate every assignment, change the running database (unless ``files_only``), then
+    write the answers, the map and every place."""
     raw = answers.read_raw(project_dir / ANSWERS_FILE)
     if "db_password" not in raw:
         # secret_storage: local keeps the password out of the answers; a switch back needs it.
@@ -79,6 +83,8 @@ def set_facts(project_dir: Path, assignments: list[str]) -> plan.Plan:
         for name, value in changed_own.items():
             new_map_text = map_file.with_fact(new_map_text, name, value)
         file_io.check_writable(project_dir / MAP_FILE, MAP_FILE)
+    # Last check before any write: a database that refuses the new values stops everything here.
+    live = change_live(project_dir, current(project_dir), validated, files_only=files_only)
     file_io.write(
         answers_path, answers.dump(raw), bom=False, new_mode=plan.PRIVATE_MODE, shown=ANSWERS_FILE
     )
@@ -86,7 +92,8 @@ def set_facts(project_dir: Path, assignments: list[str]) -> plan.Plan:
         file_io.write(
             project_dir / MAP_FILE, new_map_text, bom=False, new_mode=0o644, shown=MAP_FILE
         )
+    written_map = new_map_text is not None
     plan.apply(
-        project_dir, tuple(c for c in new_plan.changes if c.path != MAP_FILE or not changed_own)
+        project_dir, tuple(c for c in new_plan.changes if c.path != MAP_FILE or not written_map)
     )
-    return new_plan
+    return new_plan, live

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from envsync.embedded_db import free_port
+from envsync.live import compose, server
+from envsync.live.server import ServerSpec, free_port
 from tests.conftest import alembic, envsync
 
 
@@ -54,7 +55,7 @@ def test_wrong_credentials_in_one_file(live_project: Path) -> None:
 
 
 def test_missing_database(live_project: Path) -> None:
-    assert envsync("set", "db_name=reports", cwd=live_project).returncode == 0
+    assert envsync("set", "--files-only", "db_name=reports", cwd=live_project).returncode == 0
     code, report = _report(live_project)
     assert code == 1
     assert report["files agree"].startswith("[ok]")
@@ -102,3 +103,72 @@ def test_bad_input_exits_2(project: Path) -> None:
     assert result.stderr.strip() == (
         "envsync: backend/.env: not found; run `envsync render` to create it"
     )
+
+
+def test_another_projects_server_on_the_port_is_named_and_the_volume_not_blamed(
+    project: Path, live_dir: Path
+) -> None:
+    port = free_port()
+    assert envsync("set", "--files-only", f"db_port={port}", cwd=project).returncode == 0
+    data_dir = live_dir / "other-project"
+    server.start(ServerSpec("someone", "their-secret", "theirs", port, data_dir))
+    try:
+        code, report = _report(project)
+        output = envsync("doctor", cwd=project).stdout
+    finally:
+        server.stop(data_dir)
+    assert code == 1
+    assert report["server reachable"] == f"[ok] a server answers on 127.0.0.1:{port}"
+    assert report["authentication"].startswith(
+        f"[problem] another server answers on 127.0.0.1:{port}; "
+        "this project's database is not running"
+    )
+    assert "volume" not in output and "DESTROYS" not in output
+
+
+def test_missing_role_is_told_apart_from_a_wrong_password(live_project: Path) -> None:
+    assert envsync("set", "--files-only", "db_user=ghost_user", cwd=live_project).returncode == 0
+    code, report = _report(live_project)
+    assert code == 1
+    assert report["server reachable"].startswith("[ok] this project's embedded database")
+    assert report["authentication"].startswith(
+        "[problem] role ghost_user does not exist on this project's embedded database"
+    )
+
+
+def test_relative_script_location_is_resolved_from_the_ini(live_project: Path) -> None:
+    assert alembic("upgrade", "head", project=live_project).returncode == 0
+    ini = live_project / "backend/alembic.ini"
+    ini.write_text(
+        ini.read_text().replace("script_location = %(here)s/alembic", "script_location = alembic")
+    )
+    assert alembic("current", project=live_project).returncode == 0  # Alembic itself agrees
+    code, report = _report(live_project)
+    assert report["alembic"] == "[ok] at head (0001)"
+    assert code == 0
+
+    ini.write_text(ini.read_text().replace("script_location = alembic", "script_location = gone"))
+    result = envsync("doctor", cwd=live_project)
+    assert "Traceback" not in result.stdout + result.stderr
+    _, report = _report(live_project)
+    assert report["alembic"].startswith("[problem] alembic cannot read backend/alembic.ini: ")
+    assert "gone" in report["alembic"]
+
+
+def test_pgvector_advice_follows_what_the_migrations_do(live_project: Path) -> None:
+    _, report = _report(live_project)
+    assert "alembic upgrade head` (a migration creates it)" in report["pgvector"]
+    (migration,) = (live_project / "backend/alembic/versions").glob("0001_*.py")
+    migration.write_text(
+        migration.read_text().replace('op.execute("CREATE EXTENSION IF NOT EXISTS vector")', "")
+    )
+    _, report = _report(live_project)
+    assert "no migration creates it" in report["pgvector"]
+    assert "alembic upgrade head" not in report["pgvector"]
+
+
+def test_no_docker_engine_is_one_short_line(live_project: Path) -> None:
+    if compose.engine_problem() != "no Docker engine":
+        pytest.skip("a Docker engine runs here")
+    _, report = _report(live_project)
+    assert report["container environment"] == "[skipped] no Docker engine"

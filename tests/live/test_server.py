@@ -16,9 +16,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from envsync import embedded_db
-from envsync.embedded_db import ServerSpec, ServerStatus
 from envsync.errors import DatabaseError
+from envsync.live import server as live_server
+from envsync.live.server import ServerSpec, ServerStatus
 
 HOSTILE_PASSWORD = "p@ss:w/rd%$x#1 '\"\\`"
 QUOTED_DATABASE = 'Mixed "Case" db-ü'  # needs a quoted identifier: capitals, quote, dash, non-ASCII
@@ -50,11 +50,11 @@ def started() -> Iterator[Callable[[ServerSpec], ServerStatus]]:
 
     def _start(spec: ServerSpec) -> ServerStatus:
         data_dirs.append(spec.data_dir)
-        return embedded_db.start(spec)
+        return live_server.start(spec)
 
     yield _start
     for data_dir in data_dirs:
-        embedded_db.stop(data_dir)
+        live_server.stop(data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -66,15 +66,15 @@ def server(
         user=ODD_USER,
         password=HOSTILE_PASSWORD,
         database=QUOTED_DATABASE,
-        port=embedded_db.free_port(),
+        port=live_server.free_port(),
         data_dir=tmp_path_factory.mktemp("shared") / "nested" / "pgdata",
     )
-    assert not embedded_db.initialised(spec.data_dir)
+    assert not live_server.initialised(spec.data_dir)
     return spec, started(spec)
 
 
 def test_free_port_is_bindable() -> None:
-    port = embedded_db.free_port()
+    port = live_server.free_port()
     assert 1024 <= port <= 65535
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
@@ -84,7 +84,7 @@ def test_fresh_volume_gets_user_password_database_and_pgvector(
     server: tuple[ServerSpec, ServerStatus],
 ) -> None:
     spec, _ = server
-    assert embedded_db.initialised(spec.data_dir)
+    assert live_server.initialised(spec.data_dir)
     with _connect(spec) as conn:
         row = conn.execute("SELECT current_user, current_database()").fetchone()
         assert row == (ODD_USER, QUOTED_DATABASE)
@@ -114,7 +114,7 @@ def test_tcp_uses_scram_and_refuses_a_wrong_password(
 
 def test_status_describes_the_running_server(server: tuple[ServerSpec, ServerStatus]) -> None:
     spec, started_status = server
-    current = embedded_db.status(spec.data_dir)
+    current = live_server.status(spec.data_dir)
     assert current == started_status
     assert current.host == "127.0.0.1"
     assert current.port == spec.port
@@ -122,7 +122,7 @@ def test_status_describes_the_running_server(server: tuple[ServerSpec, ServerSta
     assert (spec.data_dir / "postmaster.pid").is_file()
     if os.geteuid() == 0:
         # postgres refuses root: it runs as the unprivileged system user, which owns the volume
-        pg_uid = pwd.getpwnam(embedded_db.PG_SYSTEM_USER).pw_uid
+        pg_uid = pwd.getpwnam(live_server.PG_SYSTEM_USER).pw_uid
         assert _uid_of(current.pid) == pg_uid
         assert spec.data_dir.stat().st_uid == pg_uid
     else:
@@ -134,7 +134,7 @@ def test_start_on_a_running_server_returns_its_status(
     server: tuple[ServerSpec, ServerStatus],
 ) -> None:
     spec, started_status = server
-    assert embedded_db.start(spec) == started_status
+    assert live_server.start(spec) == started_status
 
 
 def test_reused_volume_keeps_its_first_credentials_and_stop_is_idempotent(
@@ -144,7 +144,7 @@ def test_reused_volume_keeps_its_first_credentials_and_stop_is_idempotent(
         user="app",
         password="first-Pass:1",
         database="appdb",
-        port=embedded_db.free_port(),
+        port=live_server.free_port(),
         data_dir=tmp_path / "volume",
     )
     running = started(first)
@@ -152,19 +152,19 @@ def test_reused_volume_keeps_its_first_credentials_and_stop_is_idempotent(
     assert len(str(socket_dir)) < 60
     assert socket_dir.is_dir()
 
-    assert embedded_db.stop(first.data_dir) is True
-    assert embedded_db.status(first.data_dir) is None
+    assert live_server.stop(first.data_dir) is True
+    assert live_server.status(first.data_dir) is None
     assert not (first.data_dir / "postmaster.pid").exists()
     assert not socket_dir.exists()
-    assert embedded_db.stop(first.data_dir) is False  # stopping twice is fine
-    assert embedded_db.initialised(first.data_dir)
+    assert live_server.stop(first.data_dir) is False  # stopping twice is fine
+    assert live_server.initialised(first.data_dir)
 
     # Like editing POSTGRES_PASSWORD/POSTGRES_DB in compose without recreating the volume.
     second = ServerSpec(
         user="app",
         password="second-Pass:2",
         database="otherdb",
-        port=embedded_db.free_port(),
+        port=live_server.free_port(),
         data_dir=first.data_dir,
     )
     restarted = started(second)
@@ -180,20 +180,20 @@ def test_reused_volume_keeps_its_first_credentials_and_stop_is_idempotent(
     # A crash (or a reboot) leaves a stale postmaster.pid: it must not look like a running server.
     os.kill(restarted.pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while embedded_db.status(first.data_dir) is not None and time.monotonic() < deadline:
+    while live_server.status(first.data_dir) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert embedded_db.status(first.data_dir) is None
+    assert live_server.status(first.data_dir) is None
     assert (first.data_dir / "postmaster.pid").exists()
     crashed_socket_dir = Path(
         (first.data_dir / "postmaster.pid").read_text().splitlines()[4].split(",")[0]
     )
-    assert embedded_db.stop(first.data_dir) is False
+    assert live_server.stop(first.data_dir) is False
     recovered = started(first)
     assert not crashed_socket_dir.exists()
     assert recovered.pid != restarted.pid
     with _connect(first) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
-    assert embedded_db.stop(first.data_dir) is True
+    assert live_server.stop(first.data_dir) is True
 
 
 def test_port_in_use_is_named_and_nothing_is_initialised(tmp_path: Path) -> None:
@@ -205,9 +205,9 @@ def test_port_in_use_is_named_and_nothing_is_initialised(tmp_path: Path) -> None
             user="app", password="secret", database="app", port=port, data_dir=tmp_path / "db"
         )
         with pytest.raises(DatabaseError, match=f"port {port} .*already in use"):
-            embedded_db.start(spec)
-    assert embedded_db.status(spec.data_dir) is None
-    assert not embedded_db.initialised(spec.data_dir)
+            live_server.start(spec)
+    assert live_server.status(spec.data_dir) is None
+    assert not live_server.initialised(spec.data_dir)
 
 
 def test_startup_failure_reports_the_server_log(
@@ -217,13 +217,13 @@ def test_startup_failure_reports_the_server_log(
         user="postgres",
         password="secret",
         database="postgres",  # the image creates nothing in that case
-        port=embedded_db.free_port(),
+        port=live_server.free_port(),
         data_dir=tmp_path / "db",
     )
     started(spec)
     with _connect(spec) as conn:
         assert conn.execute("SELECT current_database()").fetchone() == ("postgres",)
-    assert embedded_db.stop(spec.data_dir)
+    assert live_server.stop(spec.data_dir)
 
     with (spec.data_dir / "postgresql.conf").open("a") as conf:
         conf.write("\nthis is = not valid = config\n")
@@ -233,7 +233,7 @@ def test_startup_failure_reports_the_server_log(
     assert "\n" not in message
     assert "postgresql.conf" in message
     assert "syntax error" in message
-    assert embedded_db.status(spec.data_dir) is None
+    assert live_server.status(spec.data_dir) is None
 
 
 def test_directory_with_foreign_files_is_never_initialised(tmp_path: Path) -> None:
@@ -244,11 +244,11 @@ def test_directory_with_foreign_files_is_never_initialised(tmp_path: Path) -> No
         user="app",
         password="secret",
         database="app",
-        port=embedded_db.free_port(),
+        port=live_server.free_port(),
         data_dir=data_dir,
     )
     with pytest.raises(DatabaseError, match="holds no PostgreSQL cluster"):
-        embedded_db.start(spec)
+        live_server.start(spec)
     assert (data_dir / "notes.txt").read_text() == "mine"
 
 
@@ -272,11 +272,11 @@ def test_values_the_image_cannot_store_are_refused_before_anything_is_written(
         "user": "app",
         "password": "secret",
         "database": "app",
-        "port": embedded_db.free_port(),
+        "port": live_server.free_port(),
         "data_dir": tmp_path / "db",
     }
     fields.update(changes)
     spec = ServerSpec(**fields)  # type: ignore[arg-type]
     with pytest.raises(DatabaseError, match=message):
-        embedded_db.start(spec)
+        live_server.start(spec)
     assert not (tmp_path / "db").exists()

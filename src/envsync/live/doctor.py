@@ -6,6 +6,8 @@ head there."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
 import shutil
 import socket
@@ -16,16 +18,19 @@ from enum import Enum
 from pathlib import Path
 
 from envsync import answers as answers_module
-from envsync import database_url, embedded_db, file_io, local_secret, plan
+from envsync import database_url, file_io, local_secret, plan
 from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
 from envsync.drift import MASK
 from envsync.errors import EnvsyncError, FormatError
 from envsync.formats import dotenv_file
-from envsync.local_database import VOLUMES_DIR
+from envsync.live import binaries, compose, server
+from envsync.live.local_database import VOLUMES_DIR
 from envsync.sql_text import identifier, literal
 
 CONNECT_TIMEOUT = 5
+# A migration that creates pgvector: op.execute("CREATE EXTENSION IF NOT EXISTS vector") and kin.
+_CREATES_VECTOR = re.compile(r"create\s+extension\s+(if\s+not\s+exists\s+)?\W?vector\b", re.I)
 
 
 class Status(Enum):
@@ -106,6 +111,9 @@ def _container_check(context: _Context) -> Check:
     container = context.answers.db_container
     if shutil.which("docker") is None:
         return Check(name, Status.SKIPPED, "docker is not on PATH: container not inspected")
+    engine = compose.engine_problem()
+    if engine is not None:
+        return Check(name, Status.SKIPPED, engine)
     try:
         result = subprocess.run(
             ["docker", "inspect", "--format", "{{json .Config.Env}}", container],
@@ -149,7 +157,30 @@ def _reachable_check(context: _Context) -> Check:
             f"nothing answers on {host}:{port} ({error.strerror or error}): is "
             f"`docker compose up -d {service}` or `envsync db up` running?",
         )
-    return Check("server reachable", Status.OK, f"a server answers on {host}:{port}")
+    owner = _owner(context)
+    who = f"{owner.description} answers" if owner else "a server answers"
+    return Check("server reachable", Status.OK, f"{who} on {host}:{port}")
+
+
+@dataclass(frozen=True)
+class _Owner:
+    """Evidence that the server answering on the URL's port is this project's database."""
+
+    description: str
+    embedded: server.ServerStatus | None = None
+    container: compose.Container | None = None
+
+
+def _owner(context: _Context) -> _Owner | None:
+    """This project's embedded server or compose container on the URL's port, else ``None``."""
+    port = context.url.port or 5432
+    embedded = server.status(_volume(context))
+    if embedded is not None and embedded.port == port:
+        return _Owner("this project's embedded database (envsync db up)", embedded=embedded)
+    container = compose.running_container(context.project_dir, context.answers.db_service)
+    if container is not None and port in container.published:
+        return _Owner(f"this project's container {container.name}", container=container)
+    return None
 
 
 def _connect(context: _Context, hostaddr: str | None = None):  # type: ignore[no-untyped-def]
@@ -226,6 +257,19 @@ def _refused_message(context: _Context) -> str:
             f"{url.host} resolves to {other}: the login works on the second address only; "
             f"use an address: envsync set db_host=127.0.0.1"
         )
+    owner = _owner(context)
+    if owner is None:
+        return (
+            f"another server answers on {url.host}:{url.port or 5432}; this project's database "
+            f"is not running: start it (`envsync db up` or `docker compose up -d "
+            f"{answers.db_service}`) or move it to a free port (`envsync set db_port=...`)"
+        )
+    if _role_missing(context, owner):
+        return (
+            f"role {answers.db_user} does not exist on {owner.description}: its volume was "
+            "initialised with another POSTGRES_USER; put that user in the files (`envsync set "
+            "--files-only db_user=...`), or `envsync set db_user=...` from it to rename it"
+        )
     if context.show_secrets:
         sql = (
             f"ALTER ROLE {identifier(answers.db_user)} WITH PASSWORD {literal(answers.db_password)}"
@@ -242,9 +286,9 @@ def _refused_message(context: _Context) -> str:
         "the container's local socket:",
         f"    {docker}",
     ]
-    embedded = embedded_db.status(_volume(context))
+    embedded = owner.embedded
     if embedded is not None and embedded.socket_dir is not None:
-        psql = [str(embedded_db.psql_binary()), "-h", str(embedded.socket_dir)]
+        psql = [str(binaries.psql_binary()), "-h", str(embedded.socket_dir)]
         local = _psql_command([*psql, "-p", str(embedded.port)], answers, sql)
         lines.append(f"    {local}    # the embedded database (envsync db up)")
     lines += [
@@ -260,6 +304,45 @@ def _refused_message(context: _Context) -> str:
             "--show-secrets prints an ALTER ROLE with it instead)"
         )
     return "\n".join(lines)
+
+
+def _role_missing(context: _Context, owner: _Owner) -> bool:
+    """Whether the role is absent, asked over the local socket where every role may log in.
+
+    Over TCP PostgreSQL answers "password authentication failed" for a missing role too, so
+    only the embedded server's socket or ``docker compose exec`` can tell the two apart.
+    """
+    user = context.answers.db_user
+    if owner.embedded is not None and owner.embedded.socket_dir is not None:
+        import psycopg
+
+        try:
+            psycopg.connect(
+                host=str(owner.embedded.socket_dir),
+                port=owner.embedded.port,
+                user=user,
+                dbname="postgres",
+                connect_timeout=CONNECT_TIMEOUT,
+            ).close()
+        except psycopg.OperationalError as error:
+            return "does not exist" in str(error) and "role" in str(error)
+        return False
+    if owner.container is not None:
+        argv = compose.exec_psql_argv(context.answers.db_service, user, "postgres")
+        try:
+            result = subprocess.run(
+                argv,
+                cwd=context.project_dir,
+                input="SELECT 1;\n",
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return "role" in result.stderr and "does not exist" in result.stderr
+    return False
 
 
 def _missing_database_message(context: _Context) -> str:
@@ -297,13 +380,17 @@ def _vector_check(context: _Context, connection) -> Check:  # type: ignore[no-un
         "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
     ).fetchone()
     if row is None:
-        return Check(
-            "pgvector",
-            Status.PROBLEM,
-            f"the vector extension is not installed in {context.url.database}: run "
-            f"`cd {context.answers.backend_dir} && alembic upgrade head` (the first migration "
-            "creates it)",
-        )
+        missing = f"the vector extension is not installed in {context.url.database}"
+        if _migrations_create_vector(context):
+            advice = (
+                f"run `cd {context.answers.backend_dir} && alembic upgrade head` "
+                "(a migration creates it)"
+            )
+        else:
+            advice = (
+                "no migration creates it: add one that runs `CREATE EXTENSION IF NOT EXISTS vector`"
+            )
+        return Check("pgvector", Status.PROBLEM, f"{missing}: {advice}")
     return Check("pgvector", Status.OK, f"vector {row[0]} is installed")
 
 
@@ -311,14 +398,19 @@ def _alembic_check(context: _Context, connection) -> Check:  # type: ignore[no-u
     name = "alembic"
     backend = context.answers.backend_dir
     try:
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
+        import alembic  # noqa: F401  (only whether it is installed)
     except ImportError:
         return Check(name, Status.SKIPPED, "alembic is not installed here: head not compared")
     ini = context.project_dir / backend / "alembic.ini"
     if not ini.is_file():
         return Check(name, Status.SKIPPED, f"{backend}/alembic.ini not found")
-    heads = set(ScriptDirectory.from_config(Config(str(ini))).get_heads())
+    try:
+        heads = set(_script_directory(ini).get_heads())
+    # Alembic runs the project's own env and revision files: any error there is a finding about
+    # the project, reported as one line, never a traceback.
+    except Exception as error:
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
+        return Check(name, Status.PROBLEM, f"alembic cannot read {backend}/alembic.ini: {reason}")
     exists = connection.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()[0]
     current = (
         {row[0] for row in connection.execute("SELECT version_num FROM alembic_version")}
@@ -333,3 +425,37 @@ def _alembic_check(context: _Context, connection) -> Check:  # type: ignore[no-u
         f"the database is at {', '.join(sorted(current)) or 'no revision'}, head is "
         f"{', '.join(sorted(heads))}: run `cd {backend} && alembic upgrade head`",
     )
+
+
+def _script_directory(ini: Path):  # type: ignore[no-untyped-def]
+    """Alembic's view of the migrations, as ``alembic`` run from the ini's directory sees them.
+
+    Alembic resolves a relative ``script_location`` against the working directory, and users run
+    it from the ini's directory (``cd backend && alembic upgrade head``); doctor runs elsewhere.
+    A ``package:path`` location is left to Alembic.
+    """
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config(str(ini))
+    location = config.get_main_option("script_location")
+    if location and not os.path.isabs(location) and ":" not in location:
+        # set_main_option interpolates: a literal % must be doubled.
+        config.set_main_option("script_location", str(ini.parent / location).replace("%", "%%"))
+    return ScriptDirectory.from_config(config)
+
+
+def _migrations_create_vector(context: _Context) -> bool:
+    """Whether a migration of the project creates pgvector (so upgrading is the right advice)."""
+    ini = context.project_dir / context.answers.backend_dir / "alembic.ini"
+    try:
+        directory = Path(_script_directory(ini).dir)
+    except Exception:  # an unreadable Alembic setup is the alembic check's finding, not this one
+        return False
+    for path in directory.rglob("*.py"):
+        try:
+            if _CREATES_VECTOR.search(path.read_text(encoding="utf-8", errors="replace")):
+                return True
+        except OSError:
+            continue
+    return False

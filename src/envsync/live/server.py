@@ -16,12 +16,8 @@ does for a volume:
 The real server listens on ``127.0.0.1`` only (never ``localhost``: a native server answering on
 ``::1`` is a classic source of a confusing "password authentication failed").
 
-Running as root (CI containers): PostgreSQL refuses to run as root, so the binaries run as an
-unprivileged system user (``envsync-pg``, created on demand). That user owns the data directory and
-must be able to traverse to it; ancestors it cannot traverse get ``o+x`` only (search, not listing),
-the narrowest permission change that works on every filesystem (pytest's ``/tmp/pytest-of-root`` is
-``0700``). The grant is re-checked on every call because pytest resets that directory to ``0700``
-at the start of each session. Nothing is ever made world-readable.
+Running as root: see :mod:`envsync.live.run_as` (who runs the binaries) and
+:mod:`envsync.live.binaries` (a copy of them that user can read).
 
 Unix sockets go to a short private directory under ``/tmp`` (``envsync-pg-XXXXXXXX``) because
 socket paths are limited to 107 bytes and data directories under pytest's tmp_path easily exceed
@@ -33,23 +29,30 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import importlib.util
 import os
-import pwd
 import shlex
 import shutil
 import socket
-import stat
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from envsync.answers import INITDB_REFUSED, MAX_IDENTIFIER_BYTES
 from envsync.errors import DatabaseError
+from envsync.live.binaries import server_bin_dir
+from envsync.live.run_as import (
+    PG_SYSTEM_USER,
+    STARTUP_TIMEOUT,
+    RunAs,
+    fix_ownership,
+    grant_traversal,
+    one_line,
+    run,
+    server_identity,
+)
 from envsync.sql_text import identifier, literal
 
 __all__ = [
@@ -57,24 +60,19 @@ __all__ = [
     "STARTUP_TIMEOUT",
     "ServerSpec",
     "ServerStatus",
+    "check_port_free",
     "free_port",
     "initialised",
-    "psql_binary",
     "start",
     "status",
     "stop",
 ]
 
-#: Unprivileged account the server runs as when envsync itself runs as root.
-PG_SYSTEM_USER = "envsync-pg"
-#: Seconds to wait for a server to accept connections (or to shut down) before giving up.
-STARTUP_TIMEOUT = 30.0
 #: Name of the server log, kept inside the data directory so it is owned by the server's user.
 LOG_NAME = "envsync-postgres.log"
 
 _SOCKET_PREFIX = "envsync-pg-"
 _MAX_SOCKET_PATH = 107  # sizeof(sun_path) - 1 on Linux
-_LOG_TAIL_LINES = 6
 
 
 @dataclass(frozen=True)
@@ -101,15 +99,6 @@ class ServerStatus:
     port: int
     data_dir: Path
     socket_dir: Path | None = None
-
-
-@dataclass(frozen=True)
-class _RunAs:
-    """Identity the PostgreSQL binaries run under (``None`` = the current process' identity)."""
-
-    uid: int | None = None
-    gid: int | None = None
-    name: str | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,13 +178,13 @@ def start(spec: ServerSpec) -> ServerStatus:
     """
     _validate(spec)
     data_dir = _absolute(spec.data_dir)
-    bin_dir = _bin_dir()
-    run_as = _server_identity(data_dir)
+    run_as = server_identity(data_dir)
+    bin_dir = server_bin_dir(run_as)
     current = status(data_dir)
     if current is not None:
         return current
     _check_data_dir_usable(data_dir)
-    _check_port_free(spec.port)
+    check_port_free(spec.port)
 
     _make_data_dir(data_dir, run_as)
     with _locked(data_dir):
@@ -204,13 +193,8 @@ def start(spec: ServerSpec) -> ServerStatus:
             return current
         if not initialised(data_dir):
             _initialise(spec, data_dir, bin_dir, run_as)
-        _fix_ownership(data_dir, run_as)
+        fix_ownership(data_dir, run_as)
         return _start_server(data_dir, spec.port, bin_dir, run_as)
-
-
-def psql_binary() -> Path:
-    """The bundled ``psql``, for commands shown to users (an ALTER ROLE over the socket)."""
-    return _bin_dir() / "psql"
 
 
 def stop(data_dir: Path) -> bool:
@@ -224,10 +208,10 @@ def stop(data_dir: Path) -> bool:
     if current is None:
         _clean_after_crash(data_dir)
         return False
-    run_as = _server_identity(data_dir)
-    _grant_traversal(data_dir, run_as)  # pytest resets /tmp/pytest-of-root to 0700 each session
+    run_as = server_identity(data_dir)
+    grant_traversal(data_dir, run_as)  # pytest resets /tmp/pytest-of-root to 0700 each session
     socket_dir = _socket_dir_of(data_dir)
-    _pg_ctl_stop(data_dir, _bin_dir(), run_as)
+    _pg_ctl_stop(data_dir, server_bin_dir(run_as), run_as)
     _remove_socket_dir(socket_dir)
     return True
 
@@ -278,7 +262,7 @@ def _validate(spec: ServerSpec) -> None:
         )
 
 
-def _check_port_free(port: int) -> None:
+def check_port_free(port: int) -> None:
     """Fail before initdb rather than after, naming the port, when something already listens."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # Same option as the postmaster, so a lingering TIME_WAIT socket is not a false alarm.
@@ -326,132 +310,7 @@ def _check_data_dir_usable(data_dir: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-@cache
-def _bin_dir() -> Path:
-    """The directory of the PostgreSQL binaries bundled in the pgserver wheel."""
-    try:
-        found = importlib.util.find_spec("pgserver")
-    except (ImportError, ValueError):
-        found = None
-    if found is None or not found.submodule_search_locations:
-        raise DatabaseError(
-            "the embedded database needs the 'pgserver' package; "
-            "install it with: pip install 'envsync[embedded]'"
-        )
-    package_dir = Path(next(iter(found.submodule_search_locations)))
-    bin_dir = package_dir / "pginstall" / "bin"
-    missing = [
-        name
-        for name in ("initdb", "pg_ctl", "postgres", "psql", "pg_isready")
-        if not (bin_dir / name).is_file()
-    ]
-    if missing:
-        raise DatabaseError(
-            f"the pgserver package at {package_dir} lacks {', '.join(missing)}; "
-            "reinstall it with: pip install --force-reinstall pgserver"
-        )
-    return bin_dir
-
-
-def _server_identity(data_dir: Path) -> _RunAs:
-    """Who runs the server: ourselves, or (as root) the unprivileged owner of the data directory."""
-    if os.geteuid() != 0:
-        with contextlib.suppress(FileNotFoundError):
-            owner = data_dir.stat().st_uid
-            if owner != os.geteuid():
-                raise DatabaseError(
-                    f"{data_dir} belongs to uid {owner}, and PostgreSQL only runs as the owner of "
-                    "its data directory; run envsync as that user (or as root)"
-                )
-        return _RunAs()
-    with contextlib.suppress(FileNotFoundError):
-        owner = data_dir.stat().st_uid
-        if owner != 0:
-            # A cluster already handed to some unprivileged user (ours, or the image's
-            # "postgres" after a bind mount): keep using it instead of stealing the files.
-            with contextlib.suppress(KeyError):
-                entry = pwd.getpwuid(owner)
-                return _RunAs(uid=entry.pw_uid, gid=entry.pw_gid, name=entry.pw_name)
-    entry = _ensure_system_user()
-    return _RunAs(uid=entry.pw_uid, gid=entry.pw_gid, name=entry.pw_name)
-
-
-def _ensure_system_user() -> pwd.struct_passwd:
-    """Create (once) the system account PostgreSQL runs as when we are root."""
-    with contextlib.suppress(KeyError):
-        return pwd.getpwnam(PG_SYSTEM_USER)
-    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    shell = "/usr/sbin/nologin" if Path("/usr/sbin/nologin").exists() else "/bin/false"
-    command = [
-        useradd, "--system", "--user-group", "--no-create-home",
-        "--home-dir", "/nonexistent", "--shell", shell, PG_SYSTEM_USER,
-    ]  # fmt: skip
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    except OSError as exc:
-        raise DatabaseError(
-            f"PostgreSQL cannot run as root and 'useradd' is unavailable ({exc.strerror}); "
-            f"create a system user named {PG_SYSTEM_USER} and retry"
-        ) from exc
-    try:
-        return pwd.getpwnam(PG_SYSTEM_USER)  # also covers a concurrent useradd that won
-    except KeyError:
-        lines = (result.stderr or result.stdout).strip().splitlines()
-        detail = lines[-1] if lines else f"useradd exit {result.returncode}"
-        raise DatabaseError(
-            f"could not create the system user {PG_SYSTEM_USER} that PostgreSQL runs as under root "
-            f"({detail}); create it and retry"
-        ) from None
-
-
-def _can_search(path_stat: os.stat_result, run_as: _RunAs, groups: Sequence[int]) -> bool:
-    if path_stat.st_uid == run_as.uid:
-        return bool(path_stat.st_mode & stat.S_IXUSR)
-    if path_stat.st_gid in groups:
-        return bool(path_stat.st_mode & stat.S_IXGRP)
-    return bool(path_stat.st_mode & stat.S_IXOTH)
-
-
-def _grant_traversal(path: Path, run_as: _RunAs) -> None:
-    """Let the server's user reach ``path`` by adding ``o+x`` to ancestors that block it.
-
-    Only search permission is added (not read), and only where missing; the directories stay
-    unlistable for everyone else. ``o+x`` rather than an ACL because ACLs are not available on
-    every filesystem and a later ``chmod go-rwx`` (as pytest does) silently masks them anyway.
-    """
-    if run_as.uid is None or run_as.name is None:
-        return
-    groups = set(os.getgrouplist(run_as.name, run_as.gid if run_as.gid is not None else -1))
-    for ancestor in reversed(path.parents):
-        try:
-            ancestor_stat = ancestor.stat()
-        except FileNotFoundError:
-            return
-        if not _can_search(ancestor_stat, run_as, sorted(groups)):
-            os.chmod(ancestor, stat.S_IMODE(ancestor_stat.st_mode) | stat.S_IXOTH)
-
-
-@cache
-def _check_binaries_usable(bin_dir: Path, uid: int | None, gid: int | None) -> None:
-    """As root, make sure the unprivileged user can execute the wheel's binaries at all.
-
-    A virtualenv created with a restrictive umask (or under /root) is a common cause, and the
-    failure from initdb would otherwise be an obscure "permission denied".
-    """
-    if uid is None:
-        return
-    result = _run(
-        [str(bin_dir / "postgres"), "--version"], _RunAs(uid=uid, gid=gid, name=None), check=False
-    )
-    if result.returncode != 0:
-        raise DatabaseError(
-            f"the PostgreSQL binaries in {bin_dir} cannot be run by the unprivileged user "
-            f"{PG_SYSTEM_USER}; make the virtualenv readable (chmod -R o+rX on it) or install "
-            "envsync outside /root"
-        )
-
-
-def _make_data_dir(data_dir: Path, run_as: _RunAs) -> None:
+def _make_data_dir(data_dir: Path, run_as: RunAs) -> None:
     """Create the volume directory like the image does (owned by the server's user, 0700)."""
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -461,24 +320,11 @@ def _make_data_dir(data_dir: Path, run_as: _RunAs) -> None:
             "check the permissions of its parent"
         ) from exc
     if run_as.uid is not None:
-        _grant_traversal(data_dir, run_as)
-        _check_binaries_usable(_bin_dir(), run_as.uid, run_as.gid)
+        grant_traversal(data_dir, run_as)
         if data_dir.stat().st_uid != run_as.uid:
             os.chown(data_dir, run_as.uid, run_as.gid if run_as.gid is not None else -1)
     with contextlib.suppress(OSError):
         os.chmod(data_dir, 0o700)
-
-
-def _fix_ownership(data_dir: Path, run_as: _RunAs) -> None:
-    """Hand every file to the server's user, as the entrypoint's ``find ... -exec chown`` does."""
-    if run_as.uid is None:
-        return
-    gid = run_as.gid if run_as.gid is not None else -1
-    for root, dirs, files in os.walk(data_dir):
-        for name in [*dirs, *files]:
-            path = os.path.join(root, name)
-            if os.lstat(path).st_uid != run_as.uid:
-                os.lchown(path, run_as.uid, gid)
 
 
 @contextlib.contextmanager
@@ -500,71 +346,15 @@ def _locked(data_dir: Path) -> Iterator[None]:
 # --------------------------------------------------------------------------------------------
 
 
-def _environment() -> dict[str, str]:
-    """A clean environment: no PG* variable of the caller may redirect a binary elsewhere."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env.update(LC_ALL="C", LANG="C", PGCLIENTENCODING="UTF8", PGCONNECT_TIMEOUT="5")
-    env.pop("LC_MESSAGES", None)
-    return env
-
-
-def _run(
-    command: Sequence[str],
-    run_as: _RunAs,
-    *,
-    check: bool = True,
-    timeout: float = STARTUP_TIMEOUT + 10,
-) -> subprocess.CompletedProcess[str]:
-    """Run one binary, dropping to the server's user when we are root.
-
-    ``cwd="/"`` because the unprivileged user usually cannot enter the caller's directory and
-    some binaries warn about it.
-    """
-    kwargs: dict[str, object] = {}
-    if run_as.uid is not None:
-        kwargs.update(user=run_as.uid, group=run_as.gid, extra_groups=[])
-    try:
-        result = subprocess.run(
-            list(command),
-            capture_output=True,
-            text=True,
-            errors="replace",
-            stdin=subprocess.DEVNULL,
-            env=_environment(),
-            cwd="/",
-            check=False,
-            timeout=timeout,
-            **kwargs,  # type: ignore[arg-type]
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise DatabaseError(
-            f"{Path(command[0]).name} did not finish within {timeout:.0f} s; "
-            "check that the machine is not overloaded and retry"
-        ) from exc
-    except OSError as exc:
-        raise DatabaseError(f"cannot run {command[0]}: {exc.strerror}") from exc
-    if check and result.returncode != 0:
-        raise DatabaseError(
-            f"{Path(command[0]).name} failed (exit {result.returncode}): "
-            f"{_one_line(result.stderr or result.stdout)}"
-        )
-    return result
-
-
-def _one_line(text: str, lines: int = _LOG_TAIL_LINES) -> str:
-    kept = [line.strip() for line in text.strip().splitlines() if line.strip()][-lines:]
-    return " | ".join(kept) if kept else "no output"
-
-
 def _log_tail(data_dir: Path) -> str:
     try:
         text = (data_dir / LOG_NAME).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return "no server log"
-    return _one_line(text)
+    return one_line(text)
 
 
-def _private_dir(run_as: _RunAs) -> Path:
+def _private_dir(run_as: RunAs) -> Path:
     """A short 0700 directory of the server's user under /tmp, for sockets and the pwfile.
 
     Short because data dirs are often too deep for a 107-byte unix socket path.
@@ -629,11 +419,11 @@ def _server_options(port: int, listen: str, socket_dir: Path) -> str:
 
 
 def _pg_ctl_start(
-    data_dir: Path, port: int, listen: str, socket_dir: Path, bin_dir: Path, run_as: _RunAs
+    data_dir: Path, port: int, listen: str, socket_dir: Path, bin_dir: Path, run_as: RunAs
 ) -> subprocess.CompletedProcess[str]:
     # -l is essential: without it the postmaster would inherit our capture pipes and
     # subprocess.run would wait for the server to exit.
-    return _run(
+    return run(
         [
             str(bin_dir / "pg_ctl"), "start", "-D", str(data_dir), "-w",
             "-t", str(int(STARTUP_TIMEOUT)), "-l", str(data_dir / LOG_NAME),
@@ -644,8 +434,8 @@ def _pg_ctl_start(
     )  # fmt: skip
 
 
-def _pg_ctl_stop(data_dir: Path, bin_dir: Path, run_as: _RunAs, mode: str = "fast") -> None:
-    result = _run(
+def _pg_ctl_stop(data_dir: Path, bin_dir: Path, run_as: RunAs, mode: str = "fast") -> None:
+    result = run(
         [
             str(bin_dir / "pg_ctl"), "stop", "-D", str(data_dir), "-m", mode,
             "-w", "-t", str(int(STARTUP_TIMEOUT)),
@@ -656,7 +446,7 @@ def _pg_ctl_stop(data_dir: Path, bin_dir: Path, run_as: _RunAs, mode: str = "fas
     if result.returncode != 0 and status(data_dir) is not None:
         raise DatabaseError(
             f"the database server on {data_dir} did not stop: "
-            f"{_one_line(result.stderr or result.stdout)}; see {data_dir / LOG_NAME}"
+            f"{one_line(result.stderr or result.stdout)}; see {data_dir / LOG_NAME}"
         )
 
 
@@ -664,7 +454,7 @@ def _start_failure(data_dir: Path, port: int, result: subprocess.CompletedProces
     log = _log_tail(data_dir)
     if "Address already in use" in log or "could not create any TCP/IP sockets" in log:
         return _port_in_use_message(port)
-    pg_ctl_said = _one_line(result.stderr or result.stdout, 2)
+    pg_ctl_said = one_line(result.stderr or result.stdout, 2)
     if "did not start in time" in pg_ctl_said:
         what = f"did not start within {STARTUP_TIMEOUT:.0f} s"
     else:
@@ -680,7 +470,7 @@ def _start_failure(data_dir: Path, port: int, result: subprocess.CompletedProces
 # --------------------------------------------------------------------------------------------
 
 
-def _initialise(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> None:
+def _initialise(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: RunAs) -> None:
     """initdb + create POSTGRES_DB; on failure the directory is emptied again so that the next
     start retries from scratch instead of silently skipping initialisation (as a half-done
     volume would)."""
@@ -694,7 +484,7 @@ def _initialise(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs)
         raise
 
 
-def _initdb(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> None:
+def _initdb(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: RunAs) -> None:
     pw_dir = _private_dir(run_as)  # private 0700 directory owned by the server's user
     pwfile = pw_dir / "pwfile"
     try:
@@ -703,7 +493,7 @@ def _initdb(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> 
             handle.write(spec.password + "\n")
         if run_as.uid is not None:
             os.chown(pwfile, run_as.uid, run_as.gid if run_as.gid is not None else -1)
-        result = _run(
+        result = run(
             [
                 str(bin_dir / "initdb"), "-D", str(data_dir),
                 f"--username={spec.user}", f"--pwfile={pwfile}",
@@ -718,7 +508,7 @@ def _initdb(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> 
     if result.returncode != 0:
         raise DatabaseError(
             f"initdb failed for {data_dir} (exit {result.returncode}): "
-            f"{_one_line(result.stderr or result.stdout)}"
+            f"{one_line(result.stderr or result.stdout)}"
         )
 
 
@@ -728,7 +518,7 @@ def _append_hba(data_dir: Path) -> None:
         handle.write("\nhost all all all scram-sha-256\n")
 
 
-def _create_database(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _RunAs) -> None:
+def _create_database(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: RunAs) -> None:
     """Create POSTGRES_DB through a temporary server reachable only over its unix socket."""
     socket_dir = _private_dir(run_as)
     try:
@@ -746,9 +536,9 @@ def _create_database(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: _R
                 "-h", str(socket_dir), "-p", str(spec.port), "-U", spec.user, "-d", "postgres",
             ]  # fmt: skip
             query = f"SELECT 1 FROM pg_database WHERE datname = {literal(spec.database)}"
-            exists = _run([*psql, "-c", query], run_as)
+            exists = run([*psql, "-c", query], run_as)
             if exists.stdout.strip() != "1":
-                _run([*psql, "-c", f"CREATE DATABASE {identifier(spec.database)}"], run_as)
+                run([*psql, "-c", f"CREATE DATABASE {identifier(spec.database)}"], run_as)
         finally:
             _pg_ctl_stop(data_dir, bin_dir, run_as)
     finally:
@@ -765,7 +555,7 @@ def _empty_directory(data_dir: Path) -> None:
                     child.unlink()
 
 
-def _start_server(data_dir: Path, port: int, bin_dir: Path, run_as: _RunAs) -> ServerStatus:
+def _start_server(data_dir: Path, port: int, bin_dir: Path, run_as: RunAs) -> ServerStatus:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     _wait_for_dead_postmaster(data_dir, deadline)
     _clean_after_crash(data_dir)
@@ -779,9 +569,9 @@ def _start_server(data_dir: Path, port: int, bin_dir: Path, run_as: _RunAs) -> S
         raise DatabaseError(message)
     # pg_ctl -w waits for "ready" in postmaster.pid; confirm the TCP listener itself answers.
     while True:
-        probe = _run(
+        probe = run(
             [str(bin_dir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "2"],
-            _RunAs(),
+            RunAs(),
             check=False,
         )
         if probe.returncode == 0:

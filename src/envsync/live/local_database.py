@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync import answers, embedded_db
+from envsync import answers
 from envsync.errors import FormatError
 from envsync.formats.compose_file import open_document
+from envsync.live import server
 
 COMPOSE_FILE = "docker-compose.yml"
 VOLUMES_DIR = Path(".envsync") / "volumes"
@@ -71,14 +72,20 @@ class Started:
     service: ServiceSpec
     host: str
     port: int
-    reused_volume: bool
+    #: The volume existed and refuses the compose file's POSTGRES_* (the image ignores changes).
+    stale_volume: bool
 
 
 def up(project_dir: Path) -> Started:
+    """Start the service's server; one already running on another port moves to the files' port."""
     spec = service_spec(project_dir)
-    reused = embedded_db.initialised(spec.data_dir)
-    running = embedded_db.start(
-        embedded_db.ServerSpec(
+    reused = server.initialised(spec.data_dir)
+    running = server.status(spec.data_dir)
+    if running is not None and running.port != spec.port:
+        server.check_port_free(spec.port)
+        server.stop(spec.data_dir)
+    running = server.start(
+        server.ServerSpec(
             user=spec.user,
             password=spec.password,
             database=spec.database,
@@ -86,11 +93,30 @@ def up(project_dir: Path) -> Started:
             data_dir=spec.data_dir,
         )
     )
-    return Started(spec, running.host, running.port, reused)
+    stale = reused and not _accepts(running.port, spec)
+    return Started(spec, running.host, running.port, stale)
+
+
+def _accepts(port: int, spec: ServiceSpec) -> bool:
+    """Whether the server takes the compose file's login: the proof the volume is up to date."""
+    import psycopg  # installed with pgserver (envsync[embedded]), which got us this far
+
+    try:
+        with psycopg.connect(
+            host="127.0.0.1",
+            port=port,
+            user=spec.user,
+            password=spec.password,
+            dbname=spec.database,
+            connect_timeout=5,
+        ):
+            return True
+    except psycopg.OperationalError:
+        return False
 
 
 def down(project_dir: Path) -> bool:
-    return embedded_db.stop(service_spec(project_dir).data_dir)
+    return server.stop(service_spec(project_dir).data_dir)
 
 
 @dataclass(frozen=True)
@@ -104,11 +130,11 @@ class State:
 
 def state(project_dir: Path) -> State:
     spec = service_spec(project_dir)
-    current = embedded_db.status(spec.data_dir)
+    current = server.status(spec.data_dir)
     return State(
         service=spec,
         running=current is not None,
         host=current.host if current else None,
         port=current.port if current else None,
-        initialised=embedded_db.initialised(spec.data_dir),
+        initialised=server.initialised(spec.data_dir),
     )

@@ -1,0 +1,338 @@
+"""Change the running database first, then the files: ``envsync set`` and ``envsync rotate``.
+
+The postgres image applies ``POSTGRES_*`` only when a volume is first initialised, so a new
+password written to the files alone locks the application out of the data it already has. When
+this project's database runs, the new values go there first (``ALTER ROLE``, renames, the
+embedded server's port), a login with the new password proves them, and only then does the
+caller write the files. The ways in, in order: the embedded server's local socket (trusted, no
+password needed), the compose container's local socket through ``docker compose exec`` (trusted
+too inside the official image), and last a TCP login with the current password.
+
+Nothing here prints or exits: the outcome (or a :class:`LiveChangeError`) goes to the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import socket
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from envsync import answers as answers_module
+from envsync.answers import Answers
+from envsync.errors import AnswersError, LiveChangeError
+from envsync.live import compose, server
+from envsync.live.local_database import VOLUMES_DIR
+from envsync.sql_text import identifier, literal
+
+__all__ = ["LiveOutcome", "change_live", "change_sql", "current", "maintenance_database"]
+
+CONNECT_TIMEOUT = 5
+_EXEC_TIMEOUT = 60
+_VOLUME_NOTE = "an existing volume keeps its first password; `envsync doctor` tells how"
+
+#: Runs statements as a role, in one transaction, on the maintenance database.
+Execute = Callable[[str, Sequence[str]], None]
+
+
+@dataclass(frozen=True)
+class LiveOutcome:
+    """What happened to the running database; ``message`` is one line for people (or empty)."""
+
+    changed: bool
+    message: str
+
+
+def current(project_dir: Path) -> Answers | None:
+    """The answers before the change, or ``None`` when they are invalid (``set`` repairs them)."""
+    try:
+        return answers_module.load(project_dir)
+    except AnswersError:
+        return None
+
+
+def change_live(
+    project_dir: Path, old: Answers | None, new: Answers, *, files_only: bool
+) -> LiveOutcome:
+    """Give this project's running database the ``new`` values, proven by a login.
+
+    Raises :class:`LiveChangeError` when a database of this project runs but could not take
+    them; the caller then writes nothing.
+    """
+    if files_only:
+        return LiveOutcome(False, f"--files-only: the database was not changed; {_VOLUME_NOTE}")
+    if old is None:
+        return LiveOutcome(
+            False, f"the current answers are invalid: the database was not changed; {_VOLUME_NOTE}"
+        )
+    if (old.db_user, old.db_password, old.db_name, old.db_port) == (
+        new.db_user,
+        new.db_password,
+        new.db_name,
+        new.db_port,
+    ):
+        return LiveOutcome(False, "")
+    data_dir = project_dir.absolute() / VOLUMES_DIR / old.db_service
+    embedded = server.status(data_dir)
+    if embedded is not None:
+        return _embedded(data_dir, embedded, old, new)
+    container = compose.running_container(project_dir, old.db_service)
+    if container is not None:
+        return _compose(project_dir, container, old, new)
+    if _answers(old.db_host, old.db_port):
+        return _tcp(old, new)
+    return LiveOutcome(False, f"no database of this project runs: {_VOLUME_NOTE}")
+
+
+def change_sql(old: Answers, new: Answers) -> list[str]:
+    """The statements that move a server from ``old`` to ``new`` (renames first, then the password:
+    a rename clears an MD5 password, and the role keeps its name for the last statement)."""
+    statements = []
+    if new.db_user != old.db_user:
+        statements.append(
+            f"ALTER ROLE {identifier(old.db_user)} RENAME TO {identifier(new.db_user)}"
+        )
+    if new.db_name != old.db_name:
+        statements.append(
+            f"ALTER DATABASE {identifier(old.db_name)} RENAME TO {identifier(new.db_name)}"
+        )
+    password = literal(new.db_password)
+    statements.append(f"ALTER ROLE {identifier(new.db_user)} WITH PASSWORD {password}")
+    return statements
+
+
+def maintenance_database(old: Answers) -> str:
+    """The database to connect to: never the one being renamed (PostgreSQL refuses that)."""
+    return "template1" if old.db_name == "postgres" else "postgres"
+
+
+# --------------------------------------------------------------------------------------------
+# the three ways in
+# --------------------------------------------------------------------------------------------
+
+
+def _embedded(
+    data_dir: Path, status: server.ServerStatus, old: Answers, new: Answers
+) -> LiveOutcome:
+    if status.socket_dir is None:
+        raise LiveChangeError(
+            f"the embedded database on {data_dir} has no local socket to change it through; "
+            "restart it (`envsync db down && envsync db up`) and retry"
+        )
+    moves = new.db_port != status.port
+    if moves:
+        server.check_port_free(new.db_port)  # before touching anything, so nothing is half done
+    execute = _socket_execute(str(status.socket_dir), status.port, maintenance_database(old))
+    _through_socket(execute, old, new)
+    if moves:
+        server.stop(data_dir)
+        status = server.start(
+            server.ServerSpec(new.db_user, new.db_password, new.db_name, new.db_port, data_dir)
+        )
+        if status.socket_dir is not None:  # a restart makes a new socket directory
+            execute = _socket_execute(
+                str(status.socket_dir), status.port, maintenance_database(new)
+            )
+    _prove_or_revert("127.0.0.1", status.port, execute, old, new)
+    where = f"the embedded database, now on 127.0.0.1:{status.port}"
+    return LiveOutcome(True, f"changed {where}; logged in with the new values")
+
+
+def _compose(
+    project_dir: Path, container: compose.Container, old: Answers, new: Answers
+) -> LiveOutcome:
+    execute = _compose_execute(project_dir, old.db_service, maintenance_database(old))
+    _through_socket(execute, old, new)
+    port = container.published[0] if container.published else old.db_port
+    _prove_or_revert(old.db_host, port, execute, old, new)
+    message = f"changed the database in container {container.name}; logged in with the new values"
+    if new.db_port != old.db_port:
+        message += f"; `docker compose up -d {new.db_service}` publishes the new port {new.db_port}"
+    return LiveOutcome(True, message)
+
+
+def _tcp(old: Answers, new: Answers) -> LiveOutcome:
+    where = f"{old.db_host}:{old.db_port}"
+    if new.db_user != old.db_user or new.db_name != old.db_name:
+        raise LiveChangeError(_rename_refusal(where, old, new))
+    psycopg = _driver()
+    try:
+        connection = _connect(old.db_host, old.db_port, old)
+    except psycopg.OperationalError as error:
+        raise LiveChangeError(
+            f"a server answers on {where} but refuses the current login of user {old.db_user} "
+            f"({_reason(error)}): it may be another project's server or a volume initialised "
+            "with other values; nothing was written: run `envsync doctor`, or add --files-only "
+            "to change only the files"
+        ) from None
+    with connection:
+        # A role may change its own password; that is all a TCP login can be trusted with.
+        _run_statements(connection, change_sql(old, new), where)
+    # No way back if this fails: neither password logs in any more, hence the error says so.
+    _prove(old.db_host, old.db_port, new)
+    message = f"changed the database on {where} over TCP; logged in with the new password"
+    if new.db_port != old.db_port:
+        message += f"; restart that server on port {new.db_port}"
+    return LiveOutcome(True, message)
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _through_socket(execute: Execute, old: Answers, new: Answers) -> None:
+    """Apply :func:`change_sql` over a trusted local socket, where any role may log in.
+
+    PostgreSQL refuses to rename the session user, and the project's role is usually the only
+    one; a short-lived helper superuser does the rename. It has no password, so it can only log
+    in over that same trusted socket, and it is dropped before returning.
+    """
+    statements = change_sql(old, new)
+    if new.db_user == old.db_user:
+        execute(old.db_user, statements)
+        return
+    helper = f"envsync_rename_{secrets.token_hex(4)}"
+    execute(old.db_user, [f"CREATE ROLE {identifier(helper)} SUPERUSER LOGIN"])
+    renamed = False
+    try:
+        execute(helper, statements)
+        renamed = True
+    finally:
+        execute(new.db_user if renamed else old.db_user, [f"DROP ROLE {identifier(helper)}"])
+
+
+def _socket_execute(socket_dir: str, port: int, database: str) -> Execute:
+    def execute(role: str, statements: Sequence[str]) -> None:
+        psycopg = _driver()
+        where = "the embedded database"
+        try:
+            connection = psycopg.connect(
+                host=socket_dir,
+                port=port,
+                user=role,
+                dbname=database,
+                connect_timeout=CONNECT_TIMEOUT,
+            )
+        except psycopg.OperationalError as error:
+            raise LiveChangeError(
+                f"{where} refused a local login as {role} ({_reason(error)}); nothing was "
+                "written (add --files-only to change only the files)"
+            ) from None
+        with connection:
+            _run_statements(connection, statements, where)
+
+    return execute
+
+
+def _compose_execute(project_dir: Path, service: str, database: str) -> Execute:
+    def execute(role: str, statements: Sequence[str]) -> None:
+        try:
+            result = subprocess.run(
+                compose.exec_psql_argv(service, role, database),
+                cwd=project_dir,
+                input=compose.psql_script(statements),
+                capture_output=True,
+                text=True,
+                timeout=_EXEC_TIMEOUT,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise LiveChangeError(
+                f"docker compose exec {service} psql failed ({error}); nothing was written"
+            ) from None
+        if result.returncode != 0:
+            lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
+            raise LiveChangeError(
+                f"the database in compose service {service} refused the change ({lines[-1]}); "
+                "nothing was written"
+            )
+
+    return execute
+
+
+def _run_statements(connection: Any, statements: Sequence[str], where: str) -> None:
+    """All statements in the connection's one transaction: every change or none."""
+    psycopg = _driver()
+    try:
+        for statement in statements:
+            connection.execute(statement)
+        connection.commit()
+    except psycopg.Error as error:
+        connection.rollback()
+        raise LiveChangeError(
+            f"{where} refused the change ({_reason(error)}); nothing was written"
+        ) from None
+
+
+def _prove_or_revert(host: str, port: int, execute: Execute, old: Answers, new: Answers) -> None:
+    """Log in with the new values; if that fails, put the old ones back before raising."""
+    try:
+        _prove(host, port, new)
+    except LiveChangeError:
+        # The first error is the one to report; it already says nothing was written.
+        with contextlib.suppress(LiveChangeError):
+            _through_socket(execute, new, old)
+        raise
+
+
+def _prove(host: str, port: int, new: Answers) -> None:
+    psycopg = _driver()
+    try:
+        with _connect(host, port, new) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        raise LiveChangeError(
+            f"the database took the change but a login as {new.db_user} to {new.db_name} on "
+            f"{host}:{port} then failed ({_reason(error)}); nothing was written"
+        ) from None
+
+
+def _connect(host: str, port: int, values: Answers) -> Any:
+    return _driver().connect(
+        host=host,
+        port=port,
+        user=values.db_user,
+        password=values.db_password,
+        dbname=values.db_name,
+        connect_timeout=CONNECT_TIMEOUT,
+    )
+
+
+def _answers(host: str, port: int) -> bool:
+    """Whether anything accepts TCP connections there (whose server it is, the login tells)."""
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+            return True
+    except OSError:
+        return False
+
+
+def _rename_refusal(where: str, old: Answers, new: Answers) -> str:
+    sql = [s for s in change_sql(old, new) if "PASSWORD" not in s]
+    return (
+        f"a server answers on {where}, but only over TCP as {old.db_user}, and PostgreSQL "
+        "refuses to rename the logged-in role or its connected database; as another superuser "
+        f"run: {'; '.join(sql)}; \\password {identifier(new.db_user)}; then `envsync set "
+        f"--files-only db_user={new.db_user} db_name={new.db_name}`; nothing was written"
+    )
+
+
+def _reason(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(error).__name__
+
+
+def _driver() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise LiveChangeError(
+            "changing the running database needs a PostgreSQL driver: "
+            "pip install 'envsync[embedded]', or add --files-only to change only the files"
+        ) from None
+    return psycopg
