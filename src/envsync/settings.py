@@ -13,7 +13,8 @@ from envsync import answers, file_io, local_secret, plan, render
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
-from envsync.live.rotation import LiveOutcome, change_live
+from envsync.live import rotation
+from envsync.live.rotation import LiveOutcome
 from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import Fact, PlaceMap
@@ -78,13 +79,15 @@ def set_facts(
     plan.check_writable(project_dir, new_plan.changes)
     new_map_text = None
     if changed_own and not template_map:
-        current = file_io.read(project_dir / MAP_FILE, MAP_FILE)
-        new_map_text = current.text if current else map_text or ""
+        on_disk = file_io.read(project_dir / MAP_FILE, MAP_FILE)
+        new_map_text = on_disk.text if on_disk else map_text or ""
         for name, value in changed_own.items():
             new_map_text = map_file.with_fact(new_map_text, name, value)
         file_io.check_writable(project_dir / MAP_FILE, MAP_FILE)
     # Last check before any write: a database that refuses the new values stops everything here.
-    live = change_live(project_dir, current(project_dir), validated, files_only=files_only)
+    live = rotation.change_live(
+        project_dir, rotation.current(project_dir), validated, files_only=files_only
+    )
     file_io.write(
         answers_path, answers.dump(raw), bom=False, new_mode=plan.PRIVATE_MODE, shown=ANSWERS_FILE
     )
