@@ -73,7 +73,8 @@ def config(
     """The project as compose resolves it, every ``$`` written once; fails if compose refuses."""
     result = _run(compose_file, project_directory, env_files, environ or {})
     assert result.returncode == 0, f"compose refused {compose_file}:\n{result.stderr}"
-    return _unescape(json.loads(result.stdout))
+    project: dict[str, Any] = _unescape(json.loads(result.stdout))
+    return project
 
 
 def refusal(

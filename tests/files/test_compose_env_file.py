@@ -101,10 +101,11 @@ def _environments(compose: Path, environ: dict[str, str]) -> dict[str, dict[str,
 def test_values_agree_with_compose(
     tmp_path: Path, files: list[str], environ: dict[str, str]
 ) -> None:
-    dotenv, *others = files
-    project_values = _ours(dotenv, environ)
+    first, *others = files
+    dotenv: str | None = first
+    project_values = _ours(first, environ)
     if project_values is None:  # compose would refuse the whole project: judge the file alone
-        compose_v2.refusal(_write_project(tmp_path, None, [dotenv], []), environ=environ)
+        compose_v2.refusal(_write_project(tmp_path, None, [first], []), environ=environ)
         dotenv = None
         project = dict(environ)
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from tests import compose_v2
 Item = str | int | dict[str, object]
 
 
-def _compose_file(directory: Path, items: list[Item]) -> Path:
+def _compose_file(directory: Path, items: Sequence[Item]) -> Path:
     """A service per item: compose drops an item that repeats an earlier one of its service."""
     path = directory / "compose.yaml"
     services = {f"s{i}": {"image": "postgres", "ports": [item]} for i, item in enumerate(items)}
@@ -35,7 +36,7 @@ def _mapping(entry: dict[str, object]) -> PortMapping:
     )
 
 
-def _compose_mappings(directory: Path, items: list[Item]) -> list[PortMapping]:
+def _compose_mappings(directory: Path, items: Sequence[Item]) -> list[PortMapping]:
     services = compose_v2.config(_compose_file(directory, items)).get("services", {})
     return [
         _mapping(entry) for i in range(len(items)) for entry in services[f"s{i}"].get("ports", [])
