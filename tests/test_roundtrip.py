@@ -2,7 +2,7 @@
 
 Each file is read by the parser that consumes it (PyYAML plus compose's ``$$``, python-dotenv with
 its default interpolation, Alembic's ``Config``, SQLAlchemy's ``make_url``, the CLAUDE.md block),
-and also by ``docker-compose config``, ``copier copy`` and a real PostgreSQL for samples.
+and also by Docker Compose v2's ``config``, ``copier copy`` and a real PostgreSQL for samples.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import asyncio
 import json
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from envsync import answers
 from envsync.answers import ANSWERS_FILE
 from envsync.live import server
 from envsync.live.server import ServerSpec
+from tests import compose_v2
 from tests.conftest import copier_copy, envsync, snapshot
 from tests.readers import (
     Credentials,
@@ -163,81 +163,20 @@ def test_hostile_value_reaches_every_consumer_unchanged(
     assert_round_trip(hostile_projects[value], expected)
 
 
-# docker-compose 1.x is a Python program that spends ~0.5 s importing itself: its own entry point
-# is run once per file inside one interpreter, with the command's arguments and output.
-_COMPOSE_DRIVER = """
-import contextlib, io, json, os, sys
-from compose.cli.main import main
-results = []
-for directory in sys.argv[1:]:
-    os.chdir(directory)
-    sys.argv = ["docker-compose", "-f", "docker-compose.yml", "config"]
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main()
-            code = 0
-        except SystemExit as exit:
-            code = exit.code or 0
-    results.append([code, out.getvalue(), err.getvalue()])
-print(json.dumps(results))
-"""
-
-
-def _compose_config(projects: list[Path]) -> list[tuple[int, str, str]]:
-    """``docker-compose -f docker-compose.yml config`` run in each project: (exit, out, err)."""
-    command = shutil.which("docker-compose")
-    assert command is not None, "install Debian's docker-compose package (see .ci/run)"
-    interpreter = Path(command).read_text().splitlines()[0].removeprefix("#!").split()
-    result = subprocess.run(
-        [*interpreter, "-c", _COMPOSE_DRIVER, *map(str, projects)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return [tuple(item) for item in json.loads(result.stdout)]
-
-
-def _postgres_environment(config_output: str) -> dict[str, str]:
-    service = yaml.safe_load(config_output)["services"]["db"]
-    # `config` prints the interpolated file with every $ escaped again as $$.
-    return {k: v.replace("$$", "$") for k, v in service["environment"].items()}
-
-
-def test_docker_compose_config_reads_every_hostile_file_the_same(
+def test_docker_compose_v2_reads_every_hostile_file_the_same(
     hostile_projects: dict[str, Path],
 ) -> None:
-    results = _compose_config(list(hostile_projects.values()))
-    for value, (code, out, err) in zip(hostile_projects, results, strict=True):
-        assert code == 0, (value, err)
+    for value, project in hostile_projects.items():
+        service = compose_v2.config(project / "docker-compose.yml")["services"]["db"]
         values = _assignments(value)
-        assert _postgres_environment(out) == {
+        assert service["environment"] == {
             "POSTGRES_USER": values["db_user"],
             "POSTGRES_PASSWORD": value,
             "POSTGRES_DB": values["db_name"],
         }, value
-        assert yaml.safe_load(out)["services"]["db"]["ports"] == [
-            {"published": 5432, "target": 5432}
+        assert service["ports"] == [
+            {"mode": "ingress", "target": 5432, "published": "5432", "protocol": "tcp"}
         ]
-
-
-def test_the_docker_compose_command_agrees_with_its_batched_entry_point(
-    hostile_projects: dict[str, Path],
-) -> None:
-    project = hostile_projects[HOSTILE[0]]
-    command = subprocess.run(
-        ["docker-compose", "-f", "docker-compose.yml", "config"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert (command.returncode, command.stdout) == _compose_config([project])[0][:2]
-    broken = project.parent / "broken"
-    broken.mkdir()
-    (broken / "docker-compose.yml").write_text('services:\n  db:\n    image: "a${b"\n')
-    code, _, err = _compose_config([broken])[0]
-    assert code != 0 and "Invalid interpolation format" in err, "the driver must see failures"
 
 
 # Through the real `copier copy`, as the README runs it (about a second each).

@@ -92,7 +92,7 @@ def test_empty_image_and_container_name_get_their_space(tmp_path: Path) -> None:
     )
     project = project_with(tmp_path, {"docker-compose.yml": compose})
     rendered_and_checked(project)
-    assert compose_v2.config(project)["services"]["db"]["image"] == "postgres:16"
+    assert compose_v2.project_config(project)["services"]["db"]["image"] == "postgres:16"
     assert 'image: "postgres:16"\n' in (project / "docker-compose.yml").read_text()
 
 
@@ -111,7 +111,7 @@ def test_a_key_added_after_environment_as_the_last_key_lands_in_the_service(
     compose = f"services:\n  db:\n    image: postgres:16\n{environment}  web:\n    image: nginx\n"
     project = project_with(tmp_path, {"docker-compose.yml": compose})
     rendered_and_checked(project)
-    resolved = compose_v2.config(project)["services"]
+    resolved = compose_v2.project_config(project)["services"]
     assert resolved["db"]["container_name"] == "app-db"
     assert resolved["db"]["environment"]["POSTGRES_PASSWORD"] == "secret"
     assert "container_name" not in resolved["web"]
@@ -199,7 +199,7 @@ def test_ports_keep_their_syntax_and_udp_is_not_postgres(tmp_path: Path) -> None
     )
     (project / "docker-compose.yml").write_text(long_syntax)
     rendered_and_checked(project)
-    ports = compose_v2.config(project)["services"]["db"]["ports"]
+    ports = compose_v2.project_config(project)["services"]["db"]["ports"]
     assert {(p["protocol"], str(p["published"])) for p in ports} == {
         ("udp", "5432"),
         ("tcp", "5432"),
@@ -331,7 +331,7 @@ def test_a_missing_database_service_is_added_as_a_valid_service(tmp_path: Path) 
         tmp_path, {"docker-compose.yml": "services:\n  web:\n    image: nginx\n"}
     )
     rendered_and_checked(project)
-    resolved = compose_v2.config(project)["services"]
+    resolved = compose_v2.project_config(project)["services"]
     assert resolved["db"]["environment"]["POSTGRES_PASSWORD"] == "secret"
     assert yaml.safe_load((project / "docker-compose.yml").read_text())["services"]["web"] == {
         "image": "nginx"
