@@ -336,3 +336,48 @@ def test_a_missing_database_service_is_added_as_a_valid_service(tmp_path: Path) 
     assert yaml.safe_load((project / "docker-compose.yml").read_text())["services"]["web"] == {
         "image": "nginx"
     }
+
+
+def test_a_value_compose_reads_differently_from_python_dotenv_is_drift(tmp_path: Path) -> None:
+    # bug 7: `pa$$word` hand-typed in compose's .env: the container gets `pa$word`
+    compose = (
+        "services:\n  db:\n    image: postgres:16\n    container_name: app-db\n    environment:\n"
+        "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: ${POSTGRES_PASSWORD}\n"
+    )
+    places = (
+        COMPOSE_PLACES
+        + '\n[[place]]\nfile = ".env"\nkey = "POSTGRES_PASSWORD"\nvalue = "{db_password}"\n'
+    )
+    project = project_with(
+        tmp_path, {"docker-compose.yml": compose, ".env": "POSTGRES_PASSWORD=pa$$word\n"}, places
+    )
+    (project / ".copier-answers.yml").write_text(answers(db_password="pa$$word"))
+    assert db_environment(project)["POSTGRES_PASSWORD"] == "pa$word"
+    assert dotenv_values(project / ".env")["POSTGRES_PASSWORD"] == "pa$$word"
+    check = envsync("check", "--show-secrets", cwd=project)
+    assert check.returncode == 1
+    assert (
+        ".env: POSTGRES_PASSWORD (as compose reads it): expected 'pa$$word', found 'pa$word'"
+        in check.stdout
+    )
+    rendered_and_checked(project)
+    assert (project / ".env").read_text() == "POSTGRES_PASSWORD='pa$$word'\n"
+    assert db_environment(project)["POSTGRES_PASSWORD"] == "pa$$word"
+    assert dotenv_values(project / ".env")["POSTGRES_PASSWORD"] == "pa$$word"
+
+
+def test_a_nested_default_is_read_as_compose_reads_it(tmp_path: Path) -> None:
+    # bug 8
+    compose = (
+        "services:\n  db:\n    image: ${DB_IMAGE:-${FALLBACK_IMAGE:-postgres:16}}\n"
+        "    container_name: app-db\n    environment:\n"
+        "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: secret\n"
+    )
+    project = project_with(tmp_path, {"docker-compose.yml": compose})
+    before = snapshot(project)
+    assert envsync("check", cwd=project).returncode == 0
+    (project / ".copier-answers.yml").write_text(answers(db_image="postgres:17"))
+    rendered_and_checked(project)
+    assert (project / "docker-compose.yml").read_text() == before["docker-compose.yml"].decode()
+    assert compose_v2.project_config(project)["services"]["db"]["image"] == "postgres:17"
+    assert dotenv_values(project / ".env") == {"DB_IMAGE": "postgres:17"}

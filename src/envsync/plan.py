@@ -20,6 +20,7 @@ from envsync.errors import AnswersError, EnvsyncError, FormatError, Unrepairable
 from envsync.facts import Facts
 from envsync.formats import Context, Document, Reading, Target, document
 from envsync.formats.compose_file import ComposeDocument
+from envsync.formats.dotenv_file import DotenvDocument
 from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import PLACEHOLDER, URL_PARTS, Place, PlaceMap, fact_names, fill
@@ -28,7 +29,10 @@ from envsync.places.model import PLACEHOLDER, URL_PARTS, Place, PlaceMap, fact_n
 PRIVATE_MODE = 0o600
 PUBLIC_MODE = 0o644
 LEAK_KEY = "database password (secret_storage: local) in a file git tracks"
-_WHOLE_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*(?:[:?+\-][^}]*)?\}?")
+# One reference, the whole of a value: `$NAME`, `${NAME}`, `${NAME:-default}` (even nested).
+_WHOLE_REFERENCE = re.compile(
+    r"\$(?:(?P<plain>[A-Za-z_]\w*)|\{(?P<braced>[A-Za-z_]\w*)(?:[:?+\-].*)?\})", re.S
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class _Edit:
     key: str
     source: str | tuple[str, ...]
     origin: str
+    # A dotenv value both compose and python-dotenv must read literally (single quotes).
+    literal: bool = False
 
 
 @dataclass
@@ -71,6 +77,8 @@ class _Workspace:
     environ: Mapping[str, str]
     # render and set must repair every finding; check only reports them.
     strict: bool = True
+    # Dotenv files that compose reads too (interpolation .env, env_file:).
+    compose_read: set[str] = field(default_factory=set)
     originals: dict[str, file_io.TextFile | None] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
 
@@ -146,20 +154,24 @@ def _redirect(
     names = doc.references(source)
     if not names:
         return None
-    target: Target | None = doc.definition(names[0])
-    if len(names) > 1 or not _WHOLE_REFERENCE.fullmatch(source) or target is None:
+    whole = _WHOLE_REFERENCE.fullmatch(source)
+    # The outer variable of `${A:-${B}}`: setting A is what changes the value.
+    name = (whole["plain"] or whole["braced"]) if whole else names[0]
+    target: Target | None = doc.definition(name)
+    if whole is None or target is None:
         raise UnrepairableError(
             path=place.file,
             line=line,
             message=f"{place.key} is built from references and text; envsync repairs a "
-            "reference only where the variable is defined: write it as one ${VAR}, or fix it by hand",
+            "reference only where the variable is defined: write it as one ${VAR}, or fix it "
+            "by hand",
         )
-    if isinstance(doc, ComposeDocument) and names[0] in os.environ:
+    if isinstance(doc, ComposeDocument) and name in os.environ:
         raise UnrepairableError(
             path=place.file,
             line=line,
-            message=f"{place.key} reads {names[0]} from your shell's environment, which compose "
-            f"takes before {target.file}: change or unset it there (unset {names[0]})",
+            message=f"{place.key} reads {name} from your shell's environment, which compose "
+            f"takes before {target.file}: change or unset it there (unset {name})",
         )
     return _Edit(target.file, "dotenv", target.key, value, place.origin or place.where())
 
@@ -197,6 +209,8 @@ def _compare(
         if linked is not None:
             return linked
     if reading.value == wanted:
+        if isinstance(doc, DotenvDocument) and isinstance(wanted, str):
+            return _two_readers(place, doc, wanted, ws, findings, facts)
         return [], []
     _check_port(place, doc, wanted)
     finding = Finding(place.file, _display(place), _shown(wanted), _shown(reading.value), secret)
@@ -237,6 +251,56 @@ def _linked(
         _Edit(target.file, "dotenv", target.key, wanted, place.where()),
     ]
     return [finding], edits
+
+
+def _compose_readers(ws: _Workspace, place_map_files: list[tuple[str, str]]) -> set[str]:
+    """The dotenv files compose reads: each compose file's interpolation ``.env`` and every
+    ``env_file:`` of its services."""
+    from envsync.formats.compose_file import interpolation_file
+
+    read: set[str] = set()
+    for path, fmt in place_map_files:
+        if fmt != "compose":
+            continue
+        read.add(interpolation_file(path))
+        doc = ws.document(path, fmt)
+        if isinstance(doc, ComposeDocument):
+            for service in doc.service_names():
+                read.update(doc.env_files(service))
+    return read
+
+
+def _two_readers(
+    place: Place,
+    doc: DotenvDocument,
+    wanted: str,
+    ws: _Workspace,
+    findings: list[Finding],
+    facts: Facts,
+) -> tuple[list[Finding], list[_Edit]]:
+    """A dotenv file compose reads too must give both readers the same value."""
+    from envsync.formats import compose_env_file
+
+    if place.file not in ws.compose_read:
+        return [], []
+    text = ws.text(place.file) or ""
+    composed = compose_env_file.values(text, environ=ws.environ, path=place.file).get(place.key)
+    if composed == wanted:
+        return [], []
+    secret = facts.is_secret(place.facts())
+    finding = Finding(
+        place.file, f"{place.key} (as compose reads it)", _shown(wanted), composed, secret
+    )
+    findings.append(finding)
+    if set(wanted) & {"'", "\\"} or "${" in wanted:
+        raise UnrepairableError(
+            path=place.file,
+            message=f"{place.key}: compose and python-dotenv read this file differently, and no "
+            "spelling of this value reads the same to both (it holds ' or \\ or ${); choose "
+            "another value",
+        )
+    edit = _Edit(place.file, "dotenv", place.key, wanted, place.where(), literal=True)
+    return [finding], [edit]
 
 
 def _shown(value: str | tuple[str, ...] | None) -> str | None:
@@ -403,6 +467,8 @@ def plan(
     """
     ws = _Workspace(project_dir, dict(texts or {}), os.environ, strict=strict)
     findings, created = _create_missing(place_map, facts, ws)
+    files = list(dict.fromkeys((p.file, p.format) for p in place_map.places))
+    ws.compose_read = _compose_readers(ws, [(fill(f, facts.values), fmt) for f, fmt in files])
     if map_text is not None and ws.text(MAP_FILE) != map_text:
         if ws.text(MAP_FILE) is None:
             created.add(MAP_FILE)
@@ -457,7 +523,10 @@ def _apply_edits(edits: list[_Edit], ws: _Workspace) -> None:
             ws.texts[edit.file] = ""
         doc = ws.document(edit.file, edit.format)
         assert doc is not None
-        ws.texts[edit.file] = doc.write(edit.key, edit.source)
+        if edit.literal and isinstance(doc, DotenvDocument) and isinstance(edit.source, str):
+            ws.texts[edit.file] = doc.write_literal(edit.key, edit.source)
+        else:
+            ws.texts[edit.file] = doc.write(edit.key, edit.source)
 
 
 def _verify(place_map: PlaceMap, facts: Facts, ws: _Workspace) -> None:

@@ -7,21 +7,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import yaml
 
 from envsync.errors import FormatError
 from envsync.formats import Context, Reading, Target, yaml_nodes
-from envsync.formats.compose_interpolation import InterpolationError, escape, interpolate
+from envsync.formats.compose_interpolation import (
+    InterpolationError,
+    escape,
+    interpolate,
+    references,
+)
 from envsync.formats.yaml_document import Found, YamlDocument, double_quoted, split_locator
 
 CONTAINER_PORT = "5432"
 INTERPOLATION_FILE = ".env"
-_REFERENCE = re.compile(
-    r"\$(?:\{(?P<braced>[_A-Za-z][_A-Za-z0-9]*)|(?P<named>[_A-Za-z][_A-Za-z0-9]*))"
-)
 _PORT_RANGE = re.compile(r"(?P<low>[0-9]+)(?:-(?P<high>[0-9]+))?")
 
 
@@ -40,13 +41,15 @@ def interpolation_file(compose_path: str) -> str:
 
 
 def variables(context: Context) -> dict[str, str]:
-    """What compose interpolates the file with: the ``.env`` beside it, then the shell's."""
-    from envsync.formats import dotenv_file
+    """What compose interpolates the file with: the shell's variables, then the ``.env``
+    beside the file, read with compose's own parser."""
+    from envsync.formats import compose_env_file
 
+    path = interpolation_file(context.path)
+    text = context.text_of(path)
     found: dict[str, str] = {}
-    text = context.text_of(interpolation_file(context.path))
     if text is not None:
-        found = {k: v for k, v in dotenv_file.values(text).items() if v is not None}
+        found = compose_env_file.values(text, environ=context.environ, path=path)
     found.update(context.environ)
     return found
 
@@ -93,9 +96,7 @@ class ComposeDocument(YamlDocument):
         return escape(value)
 
     def references(self, source: str) -> tuple[str, ...]:
-        return tuple(
-            m["braced"] or m["named"] for m in _REFERENCE.finditer(source.replace("$$", ""))
-        )
+        return tuple(references(source))
 
     def definition(self, name: str) -> Target | None:
         return Target(interpolation_file(self.path), name)
@@ -129,7 +130,13 @@ class ComposeDocument(YamlDocument):
         disable = yaml_nodes.mapping_get(healthcheck, "disable", self.path)
         return disable is not None and disable[1].value.lower() == "true"
 
-    def _env_files(self, service: str) -> list[str]:
+    def service_names(self) -> list[str]:
+        services = yaml_nodes.mapping_get(self.root, "services", self.path) if self.root else None
+        if services is None or not isinstance(services[1], yaml.MappingNode):
+            return []
+        return [key.value for key, _ in services[1].value if isinstance(key, yaml.ScalarNode)]
+
+    def env_files(self, service: str) -> list[str]:
         """The service's ``env_file:`` paths, project-relative, in the order compose reads them."""
         node = self.find(f"services.{_quoted(service)}.env_file").node
         items = node.value if isinstance(node, yaml.SequenceNode) else [node] if node else []
@@ -141,22 +148,20 @@ class ComposeDocument(YamlDocument):
                 item = entry[1] if entry else None
             if isinstance(item, yaml.ScalarNode) and item.value:
                 paths.append((base / item.value).as_posix().removeprefix("./"))
-        return [PurePosixPath(path).as_posix() for path in paths]
+        return [_normal(path) for path in paths]
 
     def _from_env_file(self, service: str, key: str) -> Reading | None:
-        """A variable the container gets from an ``env_file:`` (the last file that sets it)."""
-        from envsync.formats import dotenv_file
+        """A variable the container gets from an ``env_file:`` (the last file that sets it),
+        read with compose's own parser."""
+        from envsync.formats import compose_env_file
 
-        for path in reversed(self._env_files(service)):
-            text = self.context.text_of(_normal(path))
+        for path in reversed(self.env_files(service)):
+            text = self.context.text_of(path)
             if text is None:
                 continue
-            document = dotenv_file.DotenvDocument(text, replace(self.context, path=_normal(path)))
-            reading = document.read(key)
-            if reading.value is not None:
-                return Reading(
-                    reading.value, None, reading.line, defined_in=Target(_normal(path), key)
-                )
+            found = compose_env_file.values(text, environ=self.variables, path=path)
+            if key in found:
+                return Reading(found[key], None, None, defined_in=Target(path, key))
         return None
 
     def _passed_through(self, found: Found, segments: list[str]) -> bool:
@@ -202,7 +207,7 @@ class ComposeDocument(YamlDocument):
         _, item = self._port_item(service_path, target)
         if item is None:
             return Reading(None)
-        host_ip, host_port = self._published(item, target) or ("", "")
+        _host_ip, host_port = self._published(item, target) or ("", "")
         return Reading(host_port, host_port, yaml_nodes.line_of(item))
 
     def _fields(self, item: yaml.MappingNode) -> dict[str, str]:

@@ -114,18 +114,29 @@ class DotenvDocument:
 
     def write(self, locator: str, source: str | tuple[str, ...]) -> str:
         assert isinstance(source, str)
+        return self._write(locator, source, literal=False)
+
+    def write_literal(self, locator: str, value: str) -> str:
+        """``value`` in single quotes, which python-dotenv and compose both read literally
+        (no ``'``, ``\\`` or ``${`` in it: the caller checks)."""
+        return self._write(locator, value, literal=True)
+
+    def _write(self, locator: str, source: str, *, literal: bool) -> str:
         binding = self._binding(locator)
         newline = "\r\n" if "\r\n" in self.text else "\n"
         if binding is None:
             separator = "" if not self.text or self.text.endswith(("\n", "\r")) else newline
-            return f"{self.text}{separator}{locator}={_spelled(source, None)}{newline}"
+            spelled = f"'{source}'" if literal else _spelled(source, None)
+            return f"{self.text}{separator}{locator}={spelled}{newline}"
         original = binding.original.string
         match = _VALUE.match(original)
         if match is None:  # a bare `KEY` line, which python-dotenv reads as unset
             body = original.rstrip("\r\n")
-            line = f"{body}={_spelled(source, None)}{original[len(body) :]}"
+            spelled = f"'{source}'" if literal else _spelled(source, None)
+            line = f"{body}={spelled}{original[len(body) :]}"
         else:
-            line = match["lead"] + _spelled(source, match["value"]) + match["rest"]
+            spelled = f"'{source}'" if literal else _spelled(source, match["value"])
+            line = match["lead"] + spelled + match["rest"]
         start = sum(len(b.original.string) for b in self.bindings[: self.bindings.index(binding)])
         return self.text[:start] + line + self.text[start + len(original) :]
 
