@@ -8,9 +8,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
-from tests.conftest import BIN, envsync
+from tests.conftest import BIN, copier_copy, envsync
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "envsync tests",
@@ -74,4 +75,57 @@ def test_copier_update_after_envsync_set(template_src: Path, tmp_path: Path) -> 
     assert after["db_password"] == before["db_password"]
     assert "Updated template." in (project / "CLAUDE.md").read_text()
     assert '"6001:5432"' in (project / "docker-compose.yml").read_text()
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def _template_repo(template_src: Path, tmp_path: Path) -> Path:
+    """The template in a git repository tagged v1, as a user's clone would be."""
+    template = Path(shutil.copytree(template_src, tmp_path / "template"))
+    _git("init", "-q", cwd=template)
+    _commit_all(template, "template v1")
+    _git("tag", "v1", cwd=template)
+    return template
+
+
+def _release_v2(template: Path) -> None:
+    """A new template version that changes a file envsync does not own."""
+    claude = template / "template/CLAUDE.md.jinja"
+    claude.write_text(
+        claude.read_text().replace("# {{ project_name }}\n", "# {{ project_name }}\n\nv2\n")
+    )
+    _commit_all(template, "template v2")
+    _git("tag", "v2", cwd=template)
+
+
+@pytest.mark.parametrize("storage", ["answers", "local"])
+def test_copier_update_keeps_user_keys_in_env_files(
+    template_src: Path, tmp_path: Path, storage: str
+) -> None:
+    template = _template_repo(template_src, tmp_path)
+    project = tmp_path / "project"
+    copied = copier_copy(template, project, secret_storage=storage)
+    assert copied.returncode == 0, copied.stderr
+    _git("init", "-q", cwd=project)
+    _commit_all(project, "generated")
+    # The git-ignored files a user is told to extend ("add your own keys freely").
+    env_files = ["backend/.env", ".env"] if storage == "local" else ["backend/.env"]
+    for name in env_files:
+        with (project / name).open("a") as env:
+            env.write("OPENAI_API_KEY=sk-user-key\n")
+    _release_v2(template)
+
+    # An answer changed during the update: envsync must still fill in what it owns.
+    update = subprocess.run(
+        [BIN / "copier", "update", "--trust", "--defaults", "--quiet", "--data", "db_port=6002"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert update.returncode == 0, update.stderr
+    assert "v2" in (project / "CLAUDE.md").read_text()
+    for name in env_files:
+        assert "OPENAI_API_KEY=sk-user-key\n" in (project / name).read_text(), name
+    assert "@127.0.0.1:6002/" in (project / "backend/.env").read_text()
     assert envsync("check", cwd=project).returncode == 0
