@@ -97,6 +97,20 @@ def _release_v2(template: Path) -> None:
     _git("tag", "v2", cwd=template)
 
 
+def _copier_update(project: Path, *data: str) -> subprocess.CompletedProcess[str]:
+    answers = [arg for pair in data for arg in ("--data", pair)]
+    return subprocess.run(
+        [BIN / "copier", "update", "--trust", "--defaults", "--quiet", *answers],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+USER_KEY = "OPENAI_API_KEY=sk-user-key\n"
+
+
 @pytest.mark.parametrize("storage", ["answers", "local"])
 def test_copier_update_keeps_user_keys_in_env_files(
     template_src: Path, tmp_path: Path, storage: str
@@ -111,21 +125,37 @@ def test_copier_update_keeps_user_keys_in_env_files(
     env_files = ["backend/.env", ".env"] if storage == "local" else ["backend/.env"]
     for name in env_files:
         with (project / name).open("a") as env:
-            env.write("OPENAI_API_KEY=sk-user-key\n")
+            env.write(USER_KEY)
     _release_v2(template)
 
-    # An answer changed during the update: envsync must still fill in what it owns.
-    update = subprocess.run(
-        [BIN / "copier", "update", "--trust", "--defaults", "--quiet", "--data", "db_port=6002"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    update = _copier_update(project)
 
     assert update.returncode == 0, update.stderr
     assert "v2" in (project / "CLAUDE.md").read_text()
     for name in env_files:
-        assert "OPENAI_API_KEY=sk-user-key\n" in (project / name).read_text(), name
-    assert "@127.0.0.1:6002/" in (project / "backend/.env").read_text()
+        assert USER_KEY in (project / name).read_text(), name
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def test_an_answer_changed_by_copier_update_reaches_env_with_envsync_render(
+    template_src: Path, tmp_path: Path
+) -> None:
+    template = _template_repo(template_src, tmp_path)
+    project = tmp_path / "project"
+    assert copier_copy(template, project).returncode == 0
+    _git("init", "-q", cwd=project)
+    _commit_all(project, "generated")
+    with (project / "backend/.env").open("a") as env:
+        env.write(USER_KEY)
+
+    assert _copier_update(project, "db_port=6002").returncode == 0
+    # Copier kept the file whole; check names what envsync must write, render writes only that.
+    check = envsync("check", cwd=project)
+    assert (check.returncode, check.stdout.splitlines()[0]) == (
+        1,
+        "backend/.env: DATABASE_URL (port): expected '6002', found '5432'",
+    )
+    assert envsync("render", cwd=project).returncode == 0
+    env_text = (project / "backend/.env").read_text()
+    assert "@127.0.0.1:6002/" in env_text and USER_KEY in env_text
     assert envsync("check", cwd=project).returncode == 0
