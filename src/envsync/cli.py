@@ -13,7 +13,7 @@ from typing import Annotated, ParamSpec, TypeVar
 import typer
 
 from envsync import file_io, local_secret, project
-from envsync.drift import shown, visible
+from envsync.drift import MASK, shown, visible
 from envsync.errors import EnvsyncError
 
 app = typer.Typer(
@@ -32,6 +32,39 @@ ShowSecrets = Annotated[
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+SECRETS_HINT = f"passwords are shown as {MASK}; add --show-secrets to print them"
+
+
+def _version() -> str:
+    """The installed distribution's version (metadata is read only when asked: check is hot)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("envsync")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"envsync {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _version_option: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Options that come before the command: --version."""
 
 
 def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -69,7 +102,10 @@ def render(
     with file_io.project_lock(project_dir):
         plan = project.load_plan(project_dir)
         if diff:
-            typer.echo(project.diff(plan, show_secrets=show_secrets), nl=False)
+            diff_text = project.diff(plan, show_secrets=show_secrets)
+            typer.echo(diff_text, nl=False)
+            if MASK in diff_text:
+                typer.echo(SECRETS_HINT)
         if not dry_run:
             project.apply(project_dir, plan.changes)
     for change in plan.changes:
@@ -94,6 +130,7 @@ def check(
         import json
 
         report = {
+            "version": _version(),
             "in_sync": not findings,
             "findings": [
                 {
@@ -117,6 +154,8 @@ def check(
             typer.echo(
                 f"{files} file(s) drifted from .copier-answers.yml; run `envsync render` to repair"
             )
+            if not show_secrets and any(f.secret for f in findings):
+                typer.echo(SECRETS_HINT)
             if any(f.key == project.LEAK_KEY for f in findings):
                 typer.echo(
                     "the password must stay out of files git tracks: remove it from them, then "
@@ -147,7 +186,8 @@ def set_command(
 
 db_app = typer.Typer(
     no_args_is_help=True,
-    help="The compose file's database service without Docker (needs envsync[embedded]).",
+    # Rich markup would read [embedded] as a style tag and drop it.
+    help="The compose file's database service without Docker (needs envsync\\[embedded]).",
 )
 app.add_typer(db_app, name="db")
 
@@ -251,8 +291,11 @@ def adopt(
     options = adopt_module.Options(compose_file, service, env_file, prefer)
     with file_io.project_lock(project_dir):
         outcome = adopt_module.adopt(project_dir, options)
-    for line in adopt_module.table(outcome, show_secrets=show_secrets):
+    lines = adopt_module.table(outcome, show_secrets=show_secrets)
+    for line in lines:
         typer.echo(line)
+    if any(MASK in line for line in lines):
+        typer.echo(SECRETS_HINT)
     if outcome.conflict:
         files = ", ".join(dict.fromkeys(r.file for r in outcome.found.readings if r.counts))
         typer.echo(
