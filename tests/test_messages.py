@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 from importlib.metadata import version
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import REPO, envsync, envsync_process
+from tests.conftest import REPO, copier_copy, envsync, envsync_process
 
 SECRETS_HINT = "passwords are shown as ********; add --show-secrets to print them"
 ANSWERS_HEADER = (
@@ -147,3 +148,35 @@ def test_adopt_without_the_template_says_which_src_path_to_add(tmp_path: Path) -
     ) in result.stdout.splitlines()
     # The disagreement table masks the password too.
     assert SECRETS_HINT in result.stdout.splitlines()
+
+
+def test_db_up_on_the_port_of_another_envsync_database_names_it(
+    live_project: Path, template_src: Path
+) -> None:
+    """The demo from quickstart.sh still runs when the Quickstart starts its own database."""
+    port = yaml.safe_load((live_project / ".copier-answers.yml").read_text())["db_port"]
+    second = live_project.parent / "second"
+    assert copier_copy(template_src, second, db_port=port).returncode == 0
+    result = envsync("db", "up", cwd=second)
+    data_dir = live_project / ".envsync/volumes/db"
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"envsync: port {port} on 127.0.0.1 is already in use by another envsync database "
+        f"(data directory {data_dir}); stop it with `envsync db down` in its project, "
+        f"or move this project: `envsync set db_port={port + 1}`\n",
+    )
+
+
+def test_db_up_on_a_port_another_program_holds_says_how_to_move(project: Path) -> None:
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        assert envsync("set", f"db_port={port}", cwd=project).returncode == 0
+        result = envsync("db", "up", cwd=project)
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"envsync: port {port} on 127.0.0.1 is already in use by another program (another "
+        f"PostgreSQL or a docker container?); stop it, "
+        f"or move this project: `envsync set db_port={port + 1}`\n",
+    )
