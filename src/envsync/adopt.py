@@ -103,7 +103,9 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     notes = [*found.notes, *_notes(project_dir, found, adopted, changes)]
     if "_src_path" not in raw:
         notes.append(
-            "copier update needs the template: add _src_path (and _commit) to .copier-answers.yml"
+            "copier update needs the template: add to .copier-answers.yml `_src_path:` the "
+            "absolute path or git URL of a clone of the envsync repository (the directory with "
+            "copier.yml) and `_commit:` the tag or commit of it that matches this envsync"
         )
     backup = _write(project_dir, changes, renamed, raw)
     remaining = project.load_plan(project_dir).findings

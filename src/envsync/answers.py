@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from envsync import local_secret
-from envsync.errors import AnswersError
+from envsync.errors import AnswersError, EnvsyncError
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -302,7 +302,10 @@ def parse_assignment(assignment: str) -> tuple[str, object]:
     """``KEY=VALUE`` from the command line, the value typed as the question's type."""
     key, sep, text = assignment.partition("=")
     if not sep:
-        raise AnswersError(path=ANSWERS_FILE, message=f"{assignment!r} is not KEY=VALUE")
+        # A command-line mistake, not the answers file's: name the argument and the form.
+        raise EnvsyncError(
+            f"{assignment!r} has no '=': give KEY=VALUE, e.g. `envsync set {key}=NEW_VALUE`"
+        )
     value: object = text
     if key == "db_port":
         # A signed number is still a number: "-1" is out of range, not "not a whole number".
@@ -318,7 +321,10 @@ def parse_assignment(assignment: str) -> tuple[str, object]:
 
 def dump(data: Mapping[str, object]) -> str:
     """The answers file as Copier writes it, so ``copier update`` keeps reading it."""
-    header = "# Changes here will be overwritten by Copier; NEVER EDIT MANUALLY\n"
+    # The same header as the template's answers file: a set leaves no diff behind in it.
+    header = (
+        "# Change a value with `envsync set KEY=VALUE`; it updates every file that carries it.\n"
+    )
     body = yaml.dump(
         dict(data),
         Dumper=yaml.SafeDumper,

@@ -14,7 +14,7 @@ import typer
 
 from envsync import file_io, local_secret
 from envsync import plan as plan_module
-from envsync.drift import shown, visible
+from envsync.drift import MASK, shown, visible
 from envsync.errors import EnvsyncError
 
 app = typer.Typer(
@@ -33,6 +33,39 @@ ShowSecrets = Annotated[
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+SECRETS_HINT = f"passwords are shown as {MASK}; add --show-secrets to print them"
+
+
+def _version() -> str:
+    """The installed distribution's version (metadata is read only when asked: check is hot)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("envsync")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "unknown"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"envsync {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _version_option: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Options that come before the command: --version."""
 
 
 def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -70,7 +103,10 @@ def render(
     with file_io.project_lock(project_dir):
         plan = plan_module.load_plan(project_dir)
         if diff:
-            typer.echo(plan_module.diff(plan, show_secrets=show_secrets), nl=False)
+            diff_text = plan_module.diff(plan, show_secrets=show_secrets)
+            typer.echo(diff_text, nl=False)
+            if MASK in diff_text:
+                typer.echo(SECRETS_HINT)
         if not dry_run:
             plan_module.apply(project_dir, plan.changes)
     for change in plan.changes:
@@ -95,6 +131,7 @@ def check(
         import json
 
         report = {
+            "version": _version(),
             "in_sync": not findings,
             "findings": [
                 {
@@ -118,6 +155,8 @@ def check(
             typer.echo(
                 f"{files} file(s) drifted from .copier-answers.yml; run `envsync render` to repair"
             )
+            if not show_secrets and any(f.secret for f in findings):
+                typer.echo(SECRETS_HINT)
             if any(f.key == plan_module.LEAK_KEY for f in findings):
                 typer.echo(
                     "the password must stay out of files git tracks: remove it from them, then "
@@ -169,7 +208,8 @@ def _set(project_dir: Path, assignments: list[str], *, files_only: bool) -> None
 
 db_app = typer.Typer(
     no_args_is_help=True,
-    help="The compose file's database service without Docker (needs envsync[embedded]).",
+    # Rich markup would read [embedded] as a style tag and drop it.
+    help="The compose file's database service without Docker (needs envsync\\[embedded]).",
 )
 app.add_typer(db_app, name="db")
 
@@ -273,8 +313,11 @@ def adopt(
     options = adopt_module.Options(compose_file, service, env_file, prefer)
     with file_io.project_lock(project_dir):
         outcome = adopt_module.adopt(project_dir, options)
-    for line in adopt_module.table(outcome, show_secrets=show_secrets):
+    lines = adopt_module.table(outcome, show_secrets=show_secrets)
+    for line in lines:
         typer.echo(line)
+    if any(MASK in line for line in lines):
+        typer.echo(SECRETS_HINT)
     if outcome.conflict:
         files = ", ".join(dict.fromkeys(r.file for r in outcome.found.readings if r.counts))
         typer.echo(

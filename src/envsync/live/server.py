@@ -280,9 +280,19 @@ def check_port_free(port: int) -> None:
 
 
 def _port_in_use_message(port: int) -> str:
+    move = f"or move this project: `envsync set db_port={port + 1 if port < 65535 else port - 1}`"
+    # Another envsync server's socket lock file, in its private directory, names its data
+    # directory on the second line (the postmaster.pid layout).
+    for lock in sorted(Path("/tmp").glob(f"{_SOCKET_PREFIX}*/.s.PGSQL.{port}.lock")):
+        with contextlib.suppress(OSError, IndexError):
+            data_dir = lock.read_text(errors="replace").splitlines()[1]
+            return (
+                f"port {port} on 127.0.0.1 is already in use by another envsync database (data "
+                f"directory {data_dir}); stop it with `envsync db down` in its project, {move}"
+            )
     return (
         f"port {port} on 127.0.0.1 is already in use by another program (another PostgreSQL or a "
-        f"docker container?); stop it or choose another port than {port}"
+        f"docker container?); stop it, {move}"
     )
 
 
