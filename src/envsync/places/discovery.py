@@ -282,6 +282,7 @@ class _Discoverer:
         by_image: dict[tuple[str, str], list[str]] = {}
         by_environment: dict[tuple[str, str], list[str]] = {}
         mentioned: dict[tuple[str, str], list[str]] = {}
+        hosts: set[tuple[str, str]] = set()
         for path in compose_files:
             doc = self.document(path, "compose")
             assert isinstance(doc, ComposeDocument)
@@ -292,9 +293,19 @@ class _Discoverer:
                 image = _scalar(doc, node, "image")
                 if image is not None and _is_database_image(image):
                     by_image.setdefault(key, []).append(path)
-                elif any(k.startswith("POSTGRES_") for k in self.service_environment(doc, name)):
-                    by_environment.setdefault(key, []).append(path)
-        candidates = list(by_image) or list(by_environment)
+                else:
+                    environment = self.service_environment(doc, name)
+                    if any(k.startswith("POSTGRES_") for k in environment):
+                        by_environment.setdefault(key, []).append(path)
+                        hosts.update(
+                            (directory, value or "")
+                            for k, value in environment.items()
+                            if k.endswith(_HOST_PARTS)
+                        )
+        # Without a database image, the service others name as their host is the database
+        # (the app carries the same POSTGRES_* file, with POSTGRES_HOST pointing at it).
+        named = [key for key in by_environment if key in hosts]
+        candidates = list(by_image) or named or list(by_environment)
         if wanted is not None:
             candidates = [key for key in mentioned if key[1] == wanted]
             if not candidates:
