@@ -566,4 +566,11 @@ def consumers(project: Path, layout: Layout) -> dict[str, object]:
 
 
 def replaced(value: object, old: str, new: str) -> object:
-    return json.loads(json.dumps(value).replace(old, new))
+    """``value`` with ``old`` replaced by ``new`` in every string inside it."""
+    if isinstance(value, str):
+        return value.replace(old, new)
+    if isinstance(value, dict):
+        return {replaced(k, old, new): replaced(v, old, new) for k, v in value.items()}
+    if isinstance(value, list):
+        return [replaced(item, old, new) for item in value]
+    return value

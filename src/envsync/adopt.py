@@ -88,8 +88,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
             f"{found.database.files[0]}: no place gives the database password; set "
             f"POSTGRES_PASSWORD for services.{found.database.service} and run adopt again"
         )
-    spellings = plan.secret_spellings([password])
-    tracked = tuple(local_secret.tracked_files_holding(project_dir, spellings))
+    tracked = _tracked_holders(project_dir, found, password)
     storage, home = _storage(found, password, tracked)
     raw = _answers(project_dir, found, decided, storage)
     adopted = answers.from_mapping({**raw, "db_password": password}, path=Path(ANSWERS_FILE))
@@ -232,6 +231,24 @@ def _password_home(found: Discovery) -> str | None:
         if place.url is not None and place.url.parts.get("password") == "{db_password}":
             return f"the password of {place.key} in {place.file}"
     return None
+
+
+def _tracked_holders(project_dir: Path, found: Discovery, password: str) -> tuple[str, ...]:
+    """Files git tracks that hold the password, or a password place whose value adopt
+    changes (--prefer): those get the password either way."""
+    holders = set(
+        local_secret.tracked_files_holding(project_dir, plan.secret_spellings([password]))
+    )
+    others = {
+        f.values["db_password"]
+        for f in found.found
+        if "db_password" in f.values and f.place is not None and not f.place.example
+    } - {password}
+    if others:
+        places = {f.file for f in found.found if "db_password" in f.values}
+        spellings = plan.secret_spellings(list(others))
+        holders |= set(local_secret.tracked_files_holding(project_dir, spellings)) & places
+    return tuple(sorted(holders))
 
 
 def _storage(found: Discovery, password: str, tracked: tuple[str, ...]) -> tuple[str, str | None]:
