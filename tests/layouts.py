@@ -280,7 +280,8 @@ LAYOUTS = [
                 from sqlalchemy.ext.asyncio import async_engine_from_config
 
                 config = context.config
-                connectable = async_engine_from_config(config.get_section(config.config_ini_section, {}))
+                section = config.get_section(config.config_ini_section, {})
+                connectable = async_engine_from_config(section)
                 """,
             "app/.env": "DATABASE_URL=postgresql+asyncpg://notes:Async-pw-777@localhost:5432/notes\n",
         },

@@ -21,7 +21,7 @@ from envsync.cli import app
 from envsync.embedded_db import ServerSpec
 from envsync.formats.compose_interpolation import interpolate
 from tests.conftest import alembic, copier_copy, envsync, envsync_process, snapshot
-from tests.readers import env_url, from_compose
+from tests.readers import env_url
 
 PRIVATE = ("docker-compose.yml", "backend/.env", "backend/alembic.ini", "CLAUDE.md")
 PUBLIC = (".gitignore", "backend/.env.example", "backend/requirements.txt")

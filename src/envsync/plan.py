@@ -123,7 +123,8 @@ def _redirect(
             path=place.file,
             line=line,
             message=f"{place.key} is built from references and text; envsync repairs a "
-            "reference only where the variable is defined: write it as one ${VAR}, or fix it by hand",
+            "reference only where the variable is defined: write it as one ${VAR}, or fix it "
+            "by hand",
         )
     return _Edit(target.file, "dotenv", target.key, value, place.origin or place.where())
 
@@ -163,9 +164,12 @@ def _linked(
     the reference, and the value to where the variable is defined."""
     assert place.via is not None
     source = reading.source if isinstance(reading.source, str) else None
-    if source is not None and doc.references(source) == (place.via,):
-        if _WHOLE_REFERENCE.fullmatch(source):
-            return None
+    if (
+        source is not None
+        and doc.references(source) == (place.via,)
+        and _WHOLE_REFERENCE.fullmatch(source)
+    ):
+        return None
     target = doc.definition(place.via)
     if target is None:
         raise FormatError(path=place.file, message=f"{place.key}: this format has no references")

@@ -43,9 +43,7 @@ def test_expose_only_has_no_port_and_the_image_defaults(tmp_path: Path) -> None:
 
 
 def test_each_url_keeps_its_scheme_and_view(tmp_path: Path) -> None:
-    layout = next(
-        layout for layout in ALL if layout.name == "backend-url-on-network-5433-published"
-    )
+    layout = LAYOUTS_BY_NAME["backend-url-on-network-5433-published"]
     found = discover(write_tree(tmp_path / "p", layout.files))
     urls = {f.label: f for f in found.found if f.place and f.place.url}
     api = urls["docker-compose.yml: services.api.environment.DATABASE_URL"]

@@ -152,7 +152,7 @@ class ComposeDocument(YamlDocument):
         _, item = self._port_item(service_path, target)
         if item is None:
             return Reading(None)
-        host_ip, host_port = self._published(item, target) or ("", "")
+        _, host_port = self._published(item, target) or ("", "")
         return Reading(host_port, host_port, yaml_nodes.line_of(item))
 
     def _fields(self, item: yaml.MappingNode) -> dict[str, str]:
