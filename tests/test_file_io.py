@@ -251,6 +251,10 @@ EDITS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     "backend/alembic.ini": ((r"//myproject_user:", "//postgres:"), (r"\nsqlalchemy\.url = .*", "")),
     "CLAUDE.md": ((r"(?m)^user: .*$", "user: postgres"), (r"(?m)^user: .*$", "")),
+    ".github/workflows/ci.yml": (
+        (r'POSTGRES_DB: "myproject"', "POSTGRES_DB: sparkle"),
+        (r"\n *POSTGRES_DB: .*", ""),
+    ),
 }
 
 
@@ -309,6 +313,8 @@ def test_new_files_holding_the_password_are_private(project: Path) -> None:
         "backend/.env.example": 0o644,
         "backend/alembic.ini": 0o600,
         "CLAUDE.md": 0o600,
+        # CI's database has a throwaway password of its own: nothing secret in the workflow.
+        ".github/workflows/ci.yml": 0o644,
     }
 
 
