@@ -1,151 +1,264 @@
-"""``envsync adopt``: turn an existing project's files into a managed project.
+"""``envsync adopt``: take over an existing project without changing what already agrees.
 
-The files are read as their consumers read them (``discovery``); when they disagree on the
-credentials, nothing is written until ``--prefer FILE`` names the one that holds the truth. Then
-``.copier-answers.yml`` is written from those values, CLAUDE.md gets its section, and the one
-render pipeline (``project.plan``/``apply``) brings every other file in line, after each file it
-changes has been copied to ``.envsync/backup/<timestamp>/``.
+Discovery (``places.discovery``) finds every place that spells the database's credentials and
+what each holds. Adopt decides the facts (every place agrees, or ``--prefer PLACE`` says which
+one holds the truth), then writes three things and nothing else: ``.copier-answers.yml`` (the
+facts, with Copier's ``_src_path``/``_commit`` so ``copier update`` works), the map
+(``envsync.toml``) and a section appended to CLAUDE.md or AGENTS.md. A place that disagrees is
+repaired by the one plan every command uses; a place that agrees is not touched.
 
-What the user wrote survives: render replaces only the values envsync owns, and only where they
-differ. A compose value written as ``${VAR}`` that already gives the chosen value is kept as it
-is; one that must change becomes a literal (compose would otherwise keep reading the variable),
-and the outcome's notes say so.
+All or nothing: the plan reads every place with its consumer and checks every repair before the
+first write, and the writes run in ``file_io.all_or_nothing``, which puts back every file
+already written when a later one fails.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
-from dataclasses import dataclass, replace
-from datetime import datetime
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
-from envsync import answers, file_io, project, render
-from envsync.answers import ANSWERS_FILE, Answers
-from envsync.discovery import (
-    CLAUDE_MD,
-    DEFAULT_PORT,
-    FIELDS,
-    Discovery,
-    Reading,
-    discover,
-    relative_path,
-)
+from envsync import answers, file_io, local_secret, plan, render
+from envsync import facts as facts_module
+from envsync.answers import ANSWERS_FILE
 from envsync.drift import MASK, Finding
 from envsync.errors import EnvsyncError
 from envsync.formats import markdown_section
-from envsync.formats.compose_file import ComposeView
+from envsync.places import map_file
+from envsync.places.discovery import Discovery, Found, discover
+from envsync.places.map_file import MAP_FILE
+from envsync.places.model import Fact, Place, PlaceMap
 
-MANAGED_COMPOSE = "docker-compose.yml"
-BACKUP_DIR = Path(".envsync") / "backup"
-_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+# The facts adopt decides, in the order the table shows them.
+ANSWER_FACTS = ("db_service", "db_user", "db_password", "db_name", "db_host", "db_port")
+MAP_HEADER = """\
+# envsync's map: every place where a fact is written, found by `envsync adopt`.
+# `envsync check` compares each place with the facts (.copier-answers.yml and [facts] below),
+# `envsync render` repairs the places that differ, `envsync set KEY=VALUE` changes a fact in
+# every place. Add or remove places by hand: see "The map" in envsync's README.
+"""
+SECTION_BEGIN = (
+    f"{markdown_section.BEGIN}{markdown_section.DEFAULT_SECTION} (managed by envsync: run "
+    "`envsync set KEY=VALUE` to change a value, never by hand) -->"
+)
+SECTION_END = f"{markdown_section.END}{markdown_section.DEFAULT_SECTION} -->"
 
 
 @dataclass(frozen=True)
 class Options:
-    compose_file: str | None = None
     service: str | None = None
-    env_file: str | None = None
     prefer: str | None = None
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What adopt found and, unless the files disagree unresolved, what it wrote."""
+    """What adopt found and, unless places disagree unresolved, what it wrote."""
 
     found: Discovery
+    facts: dict[str, str]
     disagreements: tuple[str, ...]
-    preferred: Reading | None
-    answers: Answers | None = None
-    changes: tuple[project.Change, ...] = ()
-    renamed: str | None = None
-    backup_dir: str | None = None
+    reference: dict[str, Found]  # per fact, the place the others are compared with
+    storage: str = answers.DEFAULTS["secret_storage"]  # type: ignore[assignment]
+    changes: tuple[plan.Change, ...] = ()
+    tracked: tuple[str, ...] = ()  # files git tracks that already hold the password
     notes: tuple[str, ...] = ()
-    remaining: tuple[Finding, ...] = ()
-
-    @property
-    def reference(self) -> Reading | None:
-        """The reading other passwords are compared with: the preferred one, else the first."""
-        if self.preferred is not None:
-            return self.preferred
-        return next((r for r in self.found.readings if r.counts and r.password), None)
+    remaining: tuple[Finding, ...] = field(default=())
 
     @property
     def conflict(self) -> bool:
-        return self.answers is None
+        return bool(self.disagreements)
 
 
 def adopt(project_dir: Path, options: Options) -> Outcome:
-    """Read, decide, and (when the files agree or ``prefer`` decides) write."""
-    if (project_dir / ANSWERS_FILE).exists():
+    """Discover, decide, and (when the places agree or ``prefer`` decides) write."""
+    for existing in (ANSWERS_FILE, MAP_FILE):
+        if (project_dir / existing).exists():
+            raise EnvsyncError(
+                f"{existing}: already exists, so envsync manages this project: use "
+                "`envsync check` and `envsync render`"
+            )
+    found = discover(project_dir, service=options.service)
+    decided, disagreements, reference = decide(project_dir, found, options.prefer)
+    if disagreements:
+        return Outcome(found, decided, tuple(disagreements), reference)
+    password = decided.get("db_password")
+    if not password:
         raise EnvsyncError(
-            f"{ANSWERS_FILE}: already exists, so envsync manages this project: "
-            "use `envsync check` and `envsync render`"
+            f"{found.database.files[0]}: no place gives the database password; set "
+            f"POSTGRES_PASSWORD for services.{found.database.service} and run adopt again"
         )
-    found = discover(
-        project_dir,
-        compose_file=options.compose_file,
-        service=options.service,
-        env_file=options.env_file,
+    tracked = _tracked_holders(project_dir, found, password)
+    storage, home = _storage(found, password, tracked)
+    raw = _answers(project_dir, found, decided, storage)
+    adopted = answers.from_mapping({**raw, "db_password": password}, path=Path(ANSWERS_FILE))
+    instructions = found.instructions or "CLAUDE.md"
+    place_map = PlaceMap(
+        facts={
+            name: Fact(value, secret=False)
+            for name, value in decided.items()
+            if name not in ANSWER_FACTS
+        },
+        places=(
+            *(f.place for f in found.found if f.place is not None),
+            *(() if found.section else _section_places(instructions, found, home)),
+        ),
     )
-    readings = found.readings
-    preferred = _preferred(project_dir, readings, options.prefer)
-    counted = [r for r in readings if r.counts]
-    disagreements = tuple(
-        name for name in FIELDS if len({r.value(name) for r in counted} - {None}) > 1
-    )
-    if disagreements and preferred is None:
-        return Outcome(found, disagreements, None)
-    adopted, raw = _answers(project_dir, found, _decide(found, preferred))
-    changes, renamed = _changes(project_dir, found, adopted)
-    notes = [*found.notes, *_notes(project_dir, found, adopted, changes)]
+    map_text = map_file.dump(place_map, header=MAP_HEADER)
+    if map_file.parse(map_text) != place_map:
+        raise EnvsyncError(f"{MAP_FILE}: the map adopt wrote does not read back; please report")
+    texts: dict[str, file_io.TextFile | None] = {}
+    if not found.section:
+        current = file_io.read(project_dir / instructions, instructions)
+        texts[instructions] = _with_section(current, found, adopted, home, place_map)
+    facts = facts_module.from_answers(adopted, place_map)
+    planned = plan.plan(project_dir, facts, place_map, texts=texts, map_text=map_text)
+    changes = list(planned.changes)
+    for path, text in texts.items():
+        assert text is not None
+        old = file_io.read(project_dir / path, path)
+        finding = Finding(path, "credentials section", "present", None)
+        changes.append(
+            plan.Change(path, old.text if old else None, text.text, text.bom, False, (finding,))
+        )
+    answers_text = answers.dump(raw)
+    _write(project_dir, tuple(changes), answers_text)
+    notes = [*found.notes, *_notes(found, decided, reference, changes, options.prefer)]
+    if storage == local_secret.LOCAL:
+        notes.append(
+            f"secret_storage: local: the password stays out of files git tracks; envsync reads "
+            f"it from {home}"
+        )
+    elif not tracked:
+        notes.append(
+            f"{ANSWERS_FILE} now holds the password (no git-ignored env file carries it): keep "
+            "that file out of git"
+        )
     if "_src_path" not in raw:
         notes.append(
             "copier update needs the template: add to .copier-answers.yml `_src_path:` the "
             "absolute path or git URL of a clone of the envsync repository (the directory with "
             "copier.yml) and `_commit:` the tag or commit of it that matches this envsync"
         )
-    backup = _write(project_dir, changes, renamed, raw)
-    remaining = project.load_plan(project_dir).findings
+    remaining = plan.check(project_dir)
     return Outcome(
         found,
-        disagreements,
-        preferred,
-        adopted,
-        changes,
-        renamed,
-        backup,
+        decided,
+        (),
+        reference,
+        storage,
+        tuple(changes),
+        tracked,
         tuple(notes),
         tuple(remaining),
     )
 
 
-def _preferred(
-    project_dir: Path, readings: tuple[Reading, ...], prefer: str | None
-) -> Reading | None:
-    if prefer is None:
-        return None
-    path = relative_path(project_dir, prefer, "--prefer")
-    chosen = next((r for r in readings if r.file == path.as_posix()), None)
-    if chosen is None:
-        files = ", ".join(dict.fromkeys(r.file for r in readings))
-        raise EnvsyncError(f"{prefer}: --prefer must name one of the files read: {files}")
+# -- deciding the facts ------------------------------------------------------------------------
+
+
+def _preferred(project_dir: Path, found: Discovery, prefer: str) -> list[Found]:
+    given = prefer.strip()
+    file, sep, key = given.partition(": ")
+    path = Path(file)
+    if path.is_absolute():
+        try:
+            path = path.resolve().relative_to(project_dir.resolve())
+        except ValueError:
+            raise EnvsyncError(f"--prefer {prefer}: must be inside the project") from None
+    file = PurePosixPath(path.as_posix()).as_posix()
+    chosen = [
+        f
+        for f in found.found
+        if f.counts and f.file == file and (not sep or (f.place and f.place.key == key.strip()))
+    ]
+    if not chosen:
+        places = ", ".join(dict.fromkeys(f.file for f in found.found if f.counts))
+        raise EnvsyncError(
+            f"--prefer {prefer}: names no place adopt found; --prefer takes a file or "
+            f"'FILE: KEY' among: {places}"
+        )
     return chosen
 
 
-def _decide(found: Discovery, preferred: Reading | None) -> dict[str, tuple[str, str] | None]:
-    """Each credential and the file it comes from: the preferred file first, then the others
-    in table order; files whose values nothing uses give none."""
-    order = [preferred] if preferred is not None else []
-    order += [r for r in found.readings if r.counts and r is not preferred]
-    decided: dict[str, tuple[str, str] | None] = {}
-    for name in FIELDS:
-        decided[name] = next(
-            ((value, r.file) for r in order if (value := r.value(name)) is not None), None
-        )
-    return decided
+def decide(
+    project_dir: Path, found: Discovery, prefer: str | None
+) -> tuple[dict[str, str], list[str], dict[str, Found]]:
+    """Each fact's value: the one every voting place gives, else the preferred place's."""
+    voters = [f for f in found.found if f.counts]
+    preferred = _preferred(project_dir, found, prefer) if prefer else []
+    names = list(ANSWER_FACTS)
+    for f in found.found:
+        names += [name for name in f.values if name not in names]
+    decided: dict[str, str] = {}
+    disagreements: list[str] = []
+    reference: dict[str, Found] = {}
+    for name in names:
+        values = [f for f in voters if name in f.values]
+        chosen = [f for f in preferred if name in f.values]
+        if len({f.values[name] for f in chosen}) > 1:
+            raise EnvsyncError(
+                f"--prefer {prefer}: its places differ on {name}; name one with "
+                f"--prefer 'FILE: KEY' ({', '.join(f.label for f in chosen)})"
+            )
+        if chosen:
+            reference[name] = chosen[0]
+        elif values:
+            reference[name] = values[0]
+        if name in reference:
+            decided[name] = reference[name].values[name]
+            if not chosen and len({f.values[name] for f in values}) > 1:
+                disagreements.append(name)
+    db = found.database
+    defaults = {
+        "db_service": db.service,
+        "db_user": db.user,
+        "db_name": db.name,
+        "db_port": db.port or "5432",
+        "db_host": found.db_host or str(answers.DEFAULTS["db_host"]),
+    }
+    for name, value in defaults.items():
+        decided.setdefault(name, value)
+    return decided, disagreements, reference
+
+
+def _password_home(found: Discovery) -> str | None:
+    """The first dotenv place that holds the password: where local mode keeps it."""
+    for f in found.found:
+        place = f.place
+        if place is None or place.format != "dotenv" or place.example:
+            continue
+        if place.value == "{db_password}":
+            return f"{place.key} in {place.file}"
+        if place.url is not None and place.url.parts.get("password") == "{db_password}":
+            return f"the password of {place.key} in {place.file}"
+    return None
+
+
+def _tracked_holders(project_dir: Path, found: Discovery, password: str) -> tuple[str, ...]:
+    """Files git tracks that hold the password, or a password place whose value adopt
+    changes (--prefer): those get the password either way."""
+    holders = set(
+        local_secret.tracked_files_holding(project_dir, plan.secret_spellings([password]))
+    )
+    others = {
+        f.values["db_password"]
+        for f in found.found
+        if "db_password" in f.values and f.place is not None and not f.place.example
+    } - {password}
+    if others:
+        places = {f.file for f in found.found if "db_password" in f.values}
+        spellings = plan.secret_spellings(list(others))
+        holders |= set(local_secret.tracked_files_holding(project_dir, spellings)) & places
+    return tuple(sorted(holders))
+
+
+def _storage(found: Discovery, password: str, tracked: tuple[str, ...]) -> tuple[str, str | None]:
+    """``local`` when the password is in no tracked file and a git-ignored env file has it."""
+    home = _password_home(found)
+    if tracked or home is None or local_secret.problem(password):
+        return "answers", None
+    return local_secret.LOCAL, home
 
 
 def _template_source() -> dict[str, str]:
@@ -174,232 +287,257 @@ def _template_source() -> dict[str, str]:
     return source
 
 
-def _answers(
-    project_dir: Path, found: Discovery, decided: dict[str, tuple[str, str] | None]
-) -> tuple[Answers, dict[str, object]]:
-    compose = found.compose
-    if decided["password"] is None:
-        raise EnvsyncError(
-            f"{compose.path}: no file gives the database password; set "
-            f"services.{compose.service}.environment.POSTGRES_PASSWORD and run again"
-        )
-    if compose.image is None:
-        raise EnvsyncError(
-            f"{compose.path}: services.{compose.service} has no image; envsync manages the "
-            "database image (set one, e.g. pgvector/pgvector:pg16)"
-        )
-    host = decided["host"] or (str(answers.DEFAULTS["db_host"]), compose.path)
-    port = decided["port"] or (str(DEFAULT_PORT), compose.path)
-    app_driver = found.env.driver or str(answers.DEFAULTS["app_driver"])
-    migrations = found.alembic.driver if found.alembic else None
+def _compose_project_name(project_dir: Path, directory: str) -> str:
+    name = (project_dir / directory).resolve().name
+    # Compose's own normalisation: lower case, [a-z0-9_-], starting with a letter or digit.
+    return re.sub(r"[^a-z0-9_-]", "", name.lower()).lstrip("_-") or "default"
+
+
+def _drivers(found: Discovery) -> tuple[str, str]:
+    """(app_driver, migrations_driver) for the answers, from the URLs' schemes."""
+    app, migrations = None, None
+    for f in found.found:
+        place = f.place
+        if place is None or place.url is None:
+            continue
+        driver = (f.scheme or "").partition("+")[2] or "psycopg2"
+        if place.format == "ini":
+            migrations = migrations or driver
+        elif place.format in ("dotenv", "compose"):
+            app = app or driver
+    app = app if app in answers.APP_DRIVERS else str(answers.DEFAULTS["app_driver"])
     if migrations not in answers.MIGRATIONS_DRIVERS:
-        migrations = (
-            app_driver
-            if app_driver in answers.MIGRATIONS_DRIVERS
-            else answers.DEFAULTS["migrations_driver"]
-        )
-    project_name = project_dir.resolve().name
-    values: dict[str, tuple[object, str]] = {
-        "project_name": (project_name, str(project_dir)),
-        "db_service": (compose.service, compose.path),
-        "db_container": (compose.container, compose.path),
-        "db_image": (compose.image, compose.path),
-        "db_user": decided["user"] or (None, compose.path),
-        "db_password": decided["password"],
-        "db_name": decided["database"] or (None, compose.path),
-        "db_host": host,
-        "db_port": (int(port[0]), port[1]),
-        "backend_dir": (found.env.backend_dir, found.env.path),
-        "app_driver": (app_driver, found.env.path),
-        "migrations_driver": (migrations, found.alembic.path if found.alembic else found.env.path),
-        "use_pgvector": ("pgvector" in compose.image, compose.path),
+        migrations = app if app in answers.MIGRATIONS_DRIVERS else None
+    return app, migrations or str(answers.DEFAULTS["migrations_driver"])
+
+
+def _answers(
+    project_dir: Path, found: Discovery, decided: dict[str, str], storage: str
+) -> dict[str, object]:
+    """Every answer, as ``copier copy`` records them (the password only in answers mode)."""
+    db = found.database
+    image = db.image if db.image and not answers.problem("db_image", db.image) else None
+    container = db.container or (
+        f"{_compose_project_name(project_dir, db.directory)}-{db.service}-1"
+    )
+    backend = next(
+        (
+            PurePosixPath(f.place.file).parent.as_posix()
+            for f in found.found
+            if f.place and f.place.format == "dotenv" and f.place.url is not None
+        ),
+        ".",
+    )
+    app_driver, migrations_driver = _drivers(found)
+    values: dict[str, object] = {
+        "project_name": project_dir.resolve().name,
+        "db_service": decided["db_service"],
+        "db_container": container,
+        "db_image": image or answers.DEFAULTS["db_image"],
+        "db_user": decided["db_user"],
+        "secret_storage": storage,
+        "db_password": decided["db_password"],
+        "db_name": decided["db_name"],
+        "db_host": decided["db_host"],
+        "db_port": int(decided["db_port"]) if decided["db_port"].isdigit() else decided["db_port"],
+        "backend_dir": backend if backend != "." else answers.DEFAULTS["backend_dir"],
+        "app_driver": app_driver,
+        "migrations_driver": migrations_driver,
+        "use_pgvector": "pgvector" in (image or ""),
     }
-    for key, (value, source) in values.items():
+    for key, value in values.items():
         reason = answers.problem(key, value)
         if reason:
-            raise EnvsyncError(f"{source}: {key} {reason}")
-    chosen = answers.from_mapping(
-        {key: value for key, (value, _) in values.items()}, path=Path(ANSWERS_FILE)
-    )
-    # Every answer, the defaults included, as copier copy records them.
-    return chosen, {**_template_source(), **chosen.context()}
+            raise EnvsyncError(f"{db.files[0]}: {key} {reason}")
+    if storage == local_secret.LOCAL:
+        del values["db_password"]
+    return {**_template_source(), **values}
 
 
-def _with_section(claude: file_io.TextFile, adopted: Answers) -> file_io.TextFile:
-    """CLAUDE.md with the rendered section appended as its own section; every byte kept."""
-    rendered = render.render_file("CLAUDE.md.jinja", adopted).splitlines(keepends=True)
-    section = markdown_section.locate(rendered, "template CLAUDE.md")
-    assert section is not None
-    newline = "\r\n" if "\r\n" in claude.text else "\n"
-    lines = [line.rstrip("\r\n") + newline for line in rendered[section.start : section.stop]]
-    text = claude.text
+# -- the CLAUDE.md / AGENTS.md section ----------------------------------------------------------
+
+
+def _section_places(path: str, found: Discovery, home: str | None) -> tuple[Place, ...]:
+    places = [
+        Place(path, "markdown", "service", "{db_service}"),
+        Place(path, "markdown", "user", "{db_user}"),
+        Place(path, "markdown", "password", _password_line(home)),
+        Place(path, "markdown", "database", "{db_name}"),
+    ]
+    if found.database.port is not None:
+        places += [
+            Place(path, "markdown", "host", "{db_host}"),
+            Place(path, "markdown", "port", "{db_port}"),
+        ]
+    return tuple(places)
+
+
+def _password_line(home: str | None) -> str:
+    if home is None:
+        return "{db_password}"
+    return f"in no file git tracks (secret_storage: local): {home}"
+
+
+def _section(
+    found: Discovery, adopted: answers.Answers, home: str | None, place_map: PlaceMap
+) -> list[str]:
+    db = found.database
+    values = {
+        "service": adopted.db_service,
+        "user": adopted.db_user,
+        "password": _password_line(home).format(db_password=adopted.db_password),
+        "database": adopted.db_name,
+    }
+    if db.port is not None:
+        values |= {"host": adopted.db_host, "port": str(adopted.db_port)}
+    longest = max((len(run) for v in values.values() for run in re.findall("`+", v)), default=0)
+    fence = "`" * max(3, longest + 1)
+    files = ", ".join(dict.fromkeys(p.file for p in place_map.places if p.format != "markdown"))
+    compose = " -f ".join(PurePosixPath(path).name for path in db.files)
+    where = f" in {db.directory}/" if db.directory != "." else ""
+    return [
+        SECTION_BEGIN,
+        "## Database credentials (development only)",
+        "",
+        f"The local database is the `{db.service}` service of {db.files[0]} "
+        f"(`docker compose -f {compose} up -d {db.service}`{where}). Never use these "
+        "credentials in production.",
+        "",
+        f"{fence}text",
+        *(f"{label}{markdown_section.FIELD_SEPARATOR}{value}" for label, value in values.items()),
+        fence,
+        "",
+        f"- envsync keeps these values in step in {files} and this section ({MAP_FILE} lists "
+        "every place): change one with `envsync set KEY=VALUE`, never by hand.",
+        "- `envsync check` says whether they agree; `envsync doctor` explains a refused "
+        "connection.",
+        "- The postgres image applies `POSTGRES_*` only when its volume is first created: after "
+        "a password change, `envsync doctor` shows how to update the running database.",
+        SECTION_END,
+    ]
+
+
+def _with_section(
+    current: file_io.TextFile | None,
+    found: Discovery,
+    adopted: answers.Answers,
+    home: str | None,
+    place_map: PlaceMap,
+) -> file_io.TextFile:
+    """The file with the section appended after every byte of the user's text."""
+    if current is None:
+        current = file_io.TextFile(f"# {adopted.project_name}\n", False)
+    text = current.text
+    newline = "\r\n" if "\r\n" in text else "\n"
     if text and not text.endswith("\n"):
         text += newline
     if text.strip() and not text.endswith(newline * 2):
         text += newline
-    return file_io.TextFile(text + "".join(lines), claude.bom)
+    lines = _section(found, adopted, home, place_map)
+    return file_io.TextFile(text + newline.join(lines) + newline, current.bom)
 
 
-def _changes(
-    project_dir: Path, found: Discovery, adopted: Answers
-) -> tuple[tuple[project.Change, ...], str | None]:
-    """The plan over the files as adopt will leave them before rendering: the compose file
-    under the name envsync manages, CLAUDE.md with its section."""
-    originals: dict[str, file_io.TextFile] = {}
-    texts: dict[str, file_io.TextFile] = {}
-    renamed = None
-    if found.compose.path != MANAGED_COMPOSE:
-        if (project_dir / MANAGED_COMPOSE).exists():
-            raise EnvsyncError(
-                f"{MANAGED_COMPOSE}: exists beside {found.compose.path}; envsync manages "
-                f"{MANAGED_COMPOSE}: merge the two and run again"
-            )
-        renamed = found.compose.path
-        compose = file_io.read(project_dir / renamed, renamed)
-        assert compose is not None
-        originals[MANAGED_COMPOSE] = texts[MANAGED_COMPOSE] = compose
-    if found.claude_md is not None and not found.claude_md_has_section:
-        originals[CLAUDE_MD] = found.claude_md
-        texts[CLAUDE_MD] = _with_section(found.claude_md, adopted)
-    planned = project.plan(project_dir, adopted, texts=texts)
-    changes = []
-    for change in planned.changes:
-        if change.path in originals:
-            change = replace(change, old=originals[change.path].text)
-        changes.append(change)
-    planned_paths = {change.path for change in planned.changes}
-    for path, text in texts.items():
-        if path not in planned_paths and text.text != originals[path].text:
-            section = Finding(path, markdown_section.FINDING_KEY, "present", None)
-            changes.append(
-                project.Change(path, originals[path].text, text.text, text.bom, True, (section,))
-            )
-    return tuple(changes), renamed
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _write(project_dir: Path, changes: tuple[plan.Change, ...], answers_text: str) -> None:
+    """Every file, then the answers last; a failure puts back every file already written."""
+    paths = [*(change.path for change in changes), ANSWERS_FILE]
+    plan.check_writable(project_dir, changes)
+    file_io.check_writable(project_dir / ANSWERS_FILE, ANSWERS_FILE)
+    with file_io.all_or_nothing(project_dir, paths):
+        plan.apply(project_dir, changes)
+        file_io.write(
+            project_dir / ANSWERS_FILE,
+            answers_text,
+            bom=False,
+            new_mode=plan.PRIVATE_MODE,
+            shown=ANSWERS_FILE,
+        )
+
+
+# -- what adopt says -----------------------------------------------------------------------------
 
 
 def _notes(
-    project_dir: Path, found: Discovery, adopted: Answers, changes: tuple[project.Change, ...]
+    found: Discovery,
+    decided: dict[str, str],
+    reference: dict[str, Found],
+    changes: list[plan.Change],
+    prefer: str | None,
 ) -> list[str]:
     notes = []
-    compose = found.compose
-    changed = {f.key: f for c in changes if c.path == MANAGED_COMPOSE for f in c.findings}
-    view = ComposeView(
-        compose.text,
-        path=compose.path,
-        service=compose.service,
-        variables=project.compose_variables(project_dir),
-    )
-    for slot in view.slots():
-        if slot.key not in changed:
-            continue
-        names = _REFERENCE.findall(slot.written.replace("$$", ""))
-        if names:
-            notes.append(
-                f"{compose.path}: {slot.key} read ${{{names[0]}}}; it now holds the adopted "
-                "value itself (compose no longer reads that variable there)"
-            )
-        if slot.section == "environment" and slot.value is None:
-            notes.append(
-                f"{compose.path}: {slot.key} came from env_file or the image's default; "
-                "envsync writes it in environment:"
-            )
-    initial = (compose.reading.user, compose.reading.password, compose.reading.database)
-    if initial != (adopted.db_user, adopted.db_password, adopted.db_name):
+    if prefer is None:
+        return notes
+    changed = {c.path for c in changes if c.old is not None} - {MAP_FILE}
+    if set(found.database.files) & changed:
         notes.append(
-            f"{compose.path}: POSTGRES_* changed; a database volume initialised with the old "
-            "values keeps them (recreate it, or ALTER ROLE; `envsync doctor` tells)"
+            f"{', '.join(sorted(set(found.database.files) & changed))}: POSTGRES_* changed; a "
+            "database volume initialised with the old values keeps them (recreate it, or ALTER "
+            "ROLE; `envsync doctor` tells)"
         )
-    if found.alembic is None:
-        notes.append(
-            f"{adopted.backend_dir}/alembic.ini is new; it expects an Alembic environment in "
-            f"{adopted.backend_dir}/alembic/ (`alembic init` makes one)"
-        )
-    if adopted.db_host == "localhost":
-        notes.append(
-            "db_host is localhost: libpq may reach another server on ::1 first; "
-            "`envsync set db_host=127.0.0.1` avoids it"
-        )
+    app = sorted(changed - set(found.database.files) - {found.instructions or ""})
+    if app:
+        notes.append(f"--prefer changed what the application connects with, in {', '.join(app)}")
     return notes
 
 
-def _backup(project_dir: Path, paths: list[str]) -> str | None:
-    if not paths:
-        return None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    directory = BACKUP_DIR / stamp
-    suffix = 1
-    while (project_dir / directory).exists():
-        suffix += 1
-        directory = BACKUP_DIR / f"{stamp}-{suffix}"
-    for path in paths:
-        target = project_dir / directory / path
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        shutil.copy2(project_dir / path, target)
-    return directory.as_posix()
-
-
-def _write(
-    project_dir: Path,
-    changes: tuple[project.Change, ...],
-    renamed: str | None,
-    raw: dict[str, object],
-) -> str | None:
-    """Back up, then write: the files first, the answers last, so that an interrupted adopt
-    can be run again."""
-    for change in changes:
-        file_io.check_writable(project_dir / change.path, change.path)
-    on_disk = [
-        renamed if renamed and change.path == MANAGED_COMPOSE else change.path
-        for change in changes
-        if change.old is not None
-    ]
-    if renamed and renamed not in on_disk:
-        on_disk.insert(0, renamed)
-    backup = _backup(project_dir, on_disk)
-    ignore = project_dir / ".envsync" / ".gitignore"
-    if not ignore.exists():
-        # Backups hold the old .env: keep them out of git without touching the user's .gitignore.
-        shown = ignore.relative_to(project_dir).as_posix()
-        file_io.write(ignore, "*\n", bom=False, new_mode=project.PUBLIC_MODE, shown=shown)
-    if renamed:
-        os.rename(project_dir / renamed, project_dir / MANAGED_COMPOSE)
-    project.apply(project_dir, changes)
-    file_io.write(
-        project_dir / ANSWERS_FILE,
-        answers.dump(raw),
-        bom=False,
-        new_mode=project.PRIVATE_MODE,
-        shown=ANSWERS_FILE,
-    )
-    return backup
+def _shown(name: str, value: str, show_secrets: bool) -> str:
+    return MASK if "password" in name and not show_secrets else value
 
 
 def table(outcome: Outcome, *, show_secrets: bool) -> list[str]:
-    """The readings side by side; a password shows only whether it matches the reference."""
-    reference = outcome.reference
-    rows = [["file", *FIELDS]]
-    notes = any(r.note for r in outcome.found.readings)
-    if notes:
-        rows[0].append("note")
-    for reading in outcome.found.readings:
-        row = [reading.label]
-        for name in FIELDS:
-            value = reading.value(name)
-            if value is None:
-                row.append("-")
-                continue
-            if name == "password":
-                shown = value if show_secrets else MASK
-                if reference is not None and reading is not reference and reference.password:
-                    same = value == reference.password
-                    shown += f" (same as {reference.file})" if same else " (differs)"
-                value = shown
-            row.append(value)
-        if notes:
-            row.append(reading.note)
-        rows.append(row)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    """Facts by place: each place's value (secrets masked), marked same or differs."""
+    rows: list[list[str]] = [["fact", "place", "value", ""]]
+    for name in outcome.facts:
+        holders = [f for f in outcome.found.found if name in f.values]
+        if not holders:
+            continue
+        reference = outcome.reference.get(name)
+        for index, f in enumerate(holders):
+            value = f.values[name]
+            mark = ""
+            if reference is not None and f is not reference:
+                mark = "same" if value == reference.values[name] else "differs"
+            if not f.counts:
+                mark += " (example, not compared)" if f.place and f.place.example else " (unused)"
+            rows.append(
+                [name if index == 0 else "", f.label, _shown(name, value, show_secrets), mark]
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
     return [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
+        + ("  " + row[3] if row[3] else "")
         for row in rows
     ]
+
+
+def report(outcome: Outcome, *, show_secrets: bool) -> list[str]:
+    """What the CLI prints after an adopt that wrote."""
+    lines = []
+    places = [f.place for f in outcome.found.found if f.place is not None]
+    files = dict.fromkeys(p.file for p in places)
+    lines.append(f"found {len(places)} places in {len(files)} files: {', '.join(files)}")
+    for change in outcome.changes:
+        verb = "created" if change.old is None else "updated"
+        keys = ", ".join(f.key for f in change.findings if f.key not in ("file", "places"))
+        lines.append(f"{verb} {change.path}" + (f" ({keys})" if keys else ""))
+    lines.append(f"wrote {ANSWERS_FILE} (secret_storage: {outcome.storage})")
+    if outcome.tracked:
+        lines.append(f"the password is already in files git tracks: {', '.join(outcome.tracked)}")
+    lines += [f"note: {note}" for note in outcome.notes]
+    lines += [f"still differs: {f.path}: {f.key}" for f in outcome.remaining]
+    lines.append("envsync check: " + ("in sync" if not outcome.remaining else "drift remains"))
+    return lines
+
+
+def conflict_message(outcome: Outcome) -> str:
+    files = ", ".join(dict.fromkeys(f.file for f in outcome.found.found if f.counts))
+    return (
+        f"the places disagree on {', '.join(outcome.disagreements)}; nothing was written. "
+        f"Run again with --prefer PLACE (a file, or 'FILE: KEY') naming the place that holds "
+        f"the truth ({files})"
+    )
+
+
+__all__ = ["Options", "Outcome", "adopt", "conflict_message", "report", "table"]

@@ -292,50 +292,30 @@ def doctor(project_dir: ProjectDir = Path("."), show_secrets: ShowSecrets = Fals
 @_user_errors
 def adopt(
     project_dir: ProjectDir = Path("."),
-    compose_file: Annotated[
-        str | None, typer.Option("--compose-file", help="The compose file (default: found).")
-    ] = None,
     service: Annotated[
         str | None, typer.Option("--service", help="The database service, when two qualify.")
     ] = None,
-    env_file: Annotated[
-        str | None, typer.Option("--env-file", help="The backend's .env (default backend/.env).")
-    ] = None,
     prefer: Annotated[
         str | None,
-        typer.Option("--prefer", help="The file holding the true credentials when files differ."),
+        typer.Option(
+            "--prefer", help="The place holding the truth when places differ: FILE or 'FILE: KEY'."
+        ),
     ] = None,
     show_secrets: ShowSecrets = False,
 ) -> None:
-    """Make an existing project managed: read its files, write the answers, take ownership."""
+    """Make an existing project managed: find every place, write the answers and the map."""
     from envsync import adopt as adopt_module
 
-    options = adopt_module.Options(compose_file, service, env_file, prefer)
     with file_io.project_lock(project_dir):
-        outcome = adopt_module.adopt(project_dir, options)
-    lines = adopt_module.table(outcome, show_secrets=show_secrets)
-    for line in lines:
-        typer.echo(line)
-    if any(MASK in line for line in lines):
-        typer.echo(SECRETS_HINT)
+        outcome = adopt_module.adopt(project_dir, adopt_module.Options(service, prefer))
+    if outcome.conflict or prefer is not None:
+        lines = adopt_module.table(outcome, show_secrets=show_secrets)
+        for line in lines:
+            typer.echo(line)
+        if any(MASK in line for line in lines):
+            typer.echo(SECRETS_HINT)
     if outcome.conflict:
-        files = ", ".join(dict.fromkeys(r.file for r in outcome.found.readings if r.counts))
-        typer.echo(
-            f"the files disagree on {', '.join(outcome.disagreements)}; nothing was written. "
-            f"Run again with --prefer FILE naming the file that holds the truth ({files})"
-        )
+        typer.echo(adopt_module.conflict_message(outcome))
         raise typer.Exit(1)
-    if outcome.preferred is not None and outcome.disagreements:
-        typer.echo(f"took {', '.join(outcome.disagreements)} from {outcome.preferred.file}")
-    if outcome.backup_dir:
-        typer.echo(f"backed up the files it changes to {outcome.backup_dir}/")
-    if outcome.renamed:
-        typer.echo(f"renamed {outcome.renamed} to {adopt_module.MANAGED_COMPOSE}")
-    for change in outcome.changes:
-        typer.echo(_describe(change))
-    typer.echo(f"wrote {adopt_module.ANSWERS_FILE}")
-    for note in outcome.notes:
-        typer.echo(f"note: {note}")
-    for f in outcome.remaining:
-        typer.echo(f"still differs: {f.path}: {f.key}", err=True)
-    typer.echo("envsync check: " + ("in sync" if not outcome.remaining else "drift remains"))
+    for line in adopt_module.report(outcome, show_secrets=show_secrets):
+        typer.echo(line)

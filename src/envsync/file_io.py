@@ -179,3 +179,50 @@ def project_lock(project_dir: Path, timeout: float = 60) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)
+
+
+@contextlib.contextmanager
+def all_or_nothing(project_dir: Path, paths: list[str]) -> Iterator[None]:
+    """Every file in ``paths`` ends old or new together: when the block fails, each file it
+    already wrote gets its old bytes and mode back, and each file it created is removed.
+
+    The old bytes are put back without ``write``, so whatever made a write fail does not also
+    stop the restore.
+    """
+    saved: dict[Path, tuple[bytes, int] | None] = {}
+    for path in dict.fromkeys(paths):
+        real = Path(os.path.realpath(project_dir / path))
+        try:
+            saved[real] = (real.read_bytes(), real.stat().st_mode & 0o7777)
+        except FileNotFoundError:
+            saved[real] = None
+        except OSError as error:
+            raise EnvsyncError(f"{path}: cannot be read: {error.strerror}") from None
+    try:
+        yield
+    except BaseException:
+        for real, old in saved.items():
+            _put_back(real, old)
+        raise
+
+
+def _put_back(real: Path, old: tuple[bytes, int] | None) -> None:
+    if old is None:
+        with contextlib.suppress(FileNotFoundError):
+            real.unlink()
+        return
+    data, mode = old
+    with contextlib.suppress(FileNotFoundError):
+        if real.read_bytes() == data and real.stat().st_mode & 0o7777 == mode:
+            return
+    import tempfile
+
+    descriptor, temporary = tempfile.mkstemp(
+        dir=real.parent, prefix=f".{real.name}.", suffix=TEMPORARY_SUFFIX
+    )
+    with os.fdopen(descriptor, "wb") as handle:
+        os.fchmod(handle.fileno(), mode)
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, real)

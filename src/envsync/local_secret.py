@@ -36,19 +36,43 @@ NEW_PASSWORD_NOTE = (
 
 
 def read(project_dir: Path, backend_dir: str) -> str | None:
-    """The password kept locally: ``.env``'s ``POSTGRES_PASSWORD``, else backend/.env's URL."""
-    found = file_io.read(project_dir / LOCAL_FILE, LOCAL_FILE)
-    if found is not None:
-        stored = dotenv_file.checked_values(found.text, path=LOCAL_FILE).get(KEY)
+    """The password kept locally, from the first git-ignored place the map gives it.
+
+    That is the map's first dotenv place spelling ``{db_password}`` (the project's ``.env``
+    ``POSTGRES_PASSWORD`` in a generated project), or the password of its first dotenv URL.
+    Without a map (or a place), ``.env``'s ``POSTGRES_PASSWORD``, else backend/.env's URL.
+    """
+    for path, key, url in _places(project_dir, backend_dir):
+        found = file_io.read(project_dir / path, path)
+        if found is None:
+            continue
+        stored = dotenv_file.checked_values(found.text, path=path).get(key)
+        if url:
+            parsed = database_url.parse(stored or "")
+            stored = parsed.password if parsed is not None else None
         if stored:
             return stored
-    backend_env = f"{backend_dir}/.env"
-    found = file_io.read(project_dir / backend_env, backend_env)
-    if found is None:
-        return None
-    url = dotenv_file.checked_values(found.text, path=backend_env).get(dotenv_file.URL_KEY)
-    parsed = database_url.parse(url or "")
-    return parsed.password if parsed is not None and parsed.password else None
+    return None
+
+
+def _places(project_dir: Path, backend_dir: str) -> list[tuple[str, str, bool]]:
+    """(file, key, is a URL) of the dotenv places that may hold the password, in map order."""
+    from envsync.errors import EnvsyncError
+    from envsync.places import map_file
+
+    try:
+        place_map = map_file.load(project_dir)
+    except EnvsyncError:
+        place_map = None
+    found = []
+    for place in place_map.places if place_map else ():
+        if place.format != "dotenv" or place.example:
+            continue
+        if place.value == "{db_password}":
+            found.append((place.file, place.key, False))
+        elif place.url is not None and place.url.parts.get("password") == "{db_password}":
+            found.append((place.file, place.key, True))
+    return found or [(LOCAL_FILE, KEY, False), (f"{backend_dir}/.env", dotenv_file.URL_KEY, True)]
 
 
 def problem(password: str) -> str | None:

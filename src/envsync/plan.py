@@ -233,9 +233,12 @@ def _linked(
     the reference, and the value to where the variable is defined."""
     assert place.via is not None
     source = reading.source if isinstance(reading.source, str) else None
-    if source is not None and doc.references(source) == (place.via,):
-        if _WHOLE_REFERENCE.fullmatch(source):
-            return None
+    if (
+        source is not None
+        and doc.references(source) == (place.via,)
+        and _WHOLE_REFERENCE.fullmatch(source)
+    ):
+        return None
     target = doc.definition(place.via)
     if target is None:
         raise UnrepairableError(
@@ -374,8 +377,10 @@ def _evaluate_url(
         if want is None:
             continue
         have = parsed.part(part)
-        if part == "password" and want == "":
-            want = None  # the place carries no password (secret_storage: local)
+        if part in ("password", "port") and want == "":
+            # The place carries no password (secret_storage: local), or no port (the driver's
+            # default, as ``postgresql://app@db/app`` has it).
+            want = None
         if have == want or (part == "port" and have is not None and have == str(int(want or 0))):
             continue
         secret = part == "password"
@@ -410,7 +415,7 @@ def _evaluate_url(
                 None if value == "" else doc.escape(database_url.encode_component(value))
             )
         else:
-            spliced_parts[part] = doc.escape(value)
+            spliced_parts[part] = None if value == "" else doc.escape(value)
     if spliced_parts:
         new_source = database_url.splice(source, spliced_parts) if raw else None
         if new_source is None:

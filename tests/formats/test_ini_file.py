@@ -47,8 +47,14 @@ def test_repair_keeps_every_other_line(tmp_path: Path) -> None:
          f"[alembic]\nsqlalchemy.url = {URL}\nother = 1\n"),
         # an empty value gets its space
         ("[alembic]\nsqlalchemy.url =\n", f"[alembic]\nsqlalchemy.url = {URL}\n"),
-        ("[alembic]\nscript_location = a\n", f"[alembic]\nscript_location = a\nsqlalchemy.url = {URL}\n"),
-        ("[loggers]\nkeys = root\n", f"[loggers]\nkeys = root\n[alembic]\nsqlalchemy.url = {URL}\n"),
+        (
+            "[alembic]\nscript_location = a\n",
+            f"[alembic]\nscript_location = a\nsqlalchemy.url = {URL}\n",
+        ),
+        (
+            "[loggers]\nkeys = root\n",
+            f"[loggers]\nkeys = root\n[alembic]\nsqlalchemy.url = {URL}\n",
+        ),
     ],
     ids=["indented keys", "header comment", "continuation", "empty value", "absent", "no section"],
 )  # fmt: skip

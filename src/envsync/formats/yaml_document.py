@@ -143,7 +143,7 @@ class YamlDocument:
             return Reading(tuple(items), raw, line)
         if found.list_item:
             text = self.string(found.node) or ""
-            key, sep, value = text.partition("=")
+            _, sep, value = text.partition("=")
             source = found.node.value.partition("=")[2]
             return Reading(value if sep else None, source if sep else None, line)
         value = self.string(found.node)

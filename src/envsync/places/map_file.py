@@ -12,7 +12,7 @@ value = "{db_password}"
 [[place]]
 file = "backend/.env"
 key = "DATABASE_URL"
-url = "host"                 # or "network", or { view = "host", scheme = "postgresql+{app_driver}" }
+url = "host"  # or "network", or { view = "host", scheme = "postgresql+{app_driver}" }
 ```
 
 The format of a file follows from its name (``*.md``, ``*.ini``, ``.github/workflows/*``, compose
