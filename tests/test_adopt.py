@@ -427,8 +427,11 @@ def test_copier_update_works_on_an_adopted_project(template_src: Path, tmp_path:
     _commit_all(project, "adopted")
     adopted_files = snapshot(project)
 
-    claude = template / "template/CLAUDE.md.jinja"
-    claude.write_text(claude.read_text().replace("Notes for AI", "Notes (v2) for AI"))
+    # A change to a file the adopted project does not have: copier must not create it. (A
+    # change to prose the team rewrote, such as CLAUDE.md's, is a merge conflict for the team
+    # to resolve, and check names it: tests/test_user_written.py.)
+    requirements = template / "template/{{ backend_dir }}/requirements.txt"
+    requirements.write_text(requirements.read_text() + "httpx\n")
     _commit_all(template, "template v2")
     _git("tag", "v2", cwd=template)
     update = subprocess.run(

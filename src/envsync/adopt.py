@@ -140,7 +140,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
             "absolute path or git URL of a clone of the envsync repository (the directory with "
             "copier.yml) and `_commit:` the tag or commit of it that matches this envsync"
         )
-    remaining = plan.check(project_dir)
+    remaining, _ = plan.check(project_dir)
     return Outcome(
         found,
         decided,
