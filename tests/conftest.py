@@ -142,10 +142,17 @@ def alembic(*args: str, project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def envsync_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def envsync_process(
+    *args: str, cwd: Path, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
     """The installed ``envsync`` console script, run as a user runs it."""
     return subprocess.run(
-        [BIN / "envsync", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [BIN / "envsync", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
     )
 
 

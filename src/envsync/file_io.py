@@ -5,6 +5,11 @@ to a temporary file in the target's directory, is flushed to disk, then renamed 
 so a crash at any point leaves either the old or the new version (and at worst a stray temporary
 file, removed by the next write). The file keeps its mode and owner; a symlink is written
 through, not replaced.
+
+Only regular files are read or written: a FIFO would block a read forever, and renaming over a
+device (``backend/.env -> /dev/null``) would replace the system's device with a password file.
+A new file is never created through a symlink that points nowhere, so a link cannot make envsync
+create directories and a password file outside the project.
 """
 
 from __future__ import annotations
@@ -32,13 +37,40 @@ class TextFile:
     bom: bool
 
 
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def _not_regular(path: Path, status: os.stat_result) -> str | None:
+    """Why ``path`` (whose target has ``status``) is no file for envsync, or None."""
+    if stat.S_ISREG(status.st_mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(status.st_mode)), "not a regular file")
+    where = f"links to {os.path.realpath(path)}, " if path.is_symlink() else "is "
+    return f"{where}{kind}, not a regular file; envsync reads and writes regular files only"
+
+
 def read(path: Path, shown: str) -> TextFile | None:
     try:
-        data = path.read_bytes()
+        # Checked before opening: opening a device can act on it. O_NONBLOCK keeps a FIFO
+        # swapped in after the check from blocking the open; fstat then sees it.
+        problem = _not_regular(path, path.stat())
+        if problem is None:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+            with os.fdopen(descriptor, "rb") as handle:
+                problem = _not_regular(path, os.fstat(descriptor))
+                data = b"" if problem else handle.read()
     except FileNotFoundError:
         return None
     except OSError as error:
         raise FormatError(path=shown, message=f"cannot be read: {error.strerror}") from None
+    if problem:
+        raise FormatError(path=shown, message=problem)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -70,7 +102,7 @@ def write(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> Non
     import tempfile  # only writes need it: `envsync check` never imports it
 
     existing = _stat(real, shown)
-    check_writable(real, shown)
+    check_writable(path, shown)
     try:
         real.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temporaries(real)
@@ -135,6 +167,17 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def _dangling_link(path: Path) -> Path | None:
+    """The symlink among ``path`` and its parents that points to nothing, if any."""
+    absolute = Path(os.path.abspath(path))
+    for candidate in (absolute, *absolute.parents):
+        if candidate.exists():
+            return None
+        if candidate.is_symlink():
+            return candidate
+    return None
+
+
 def check_writable(path: Path, shown: str) -> None:
     """Refuse before anything is written, so a read-only file does not leave the others new.
 
@@ -143,6 +186,15 @@ def check_writable(path: Path, shown: str) -> None:
     """
     real = Path(os.path.realpath(path))
     existing = _stat(real, shown)
+    problem = _not_regular(path, existing) if existing is not None else None
+    if problem:
+        raise EnvsyncError(f"{shown}: {problem}")
+    link = _dangling_link(path) if existing is None else None
+    if link is not None:
+        raise EnvsyncError(
+            f"{shown}: {link} links to {os.readlink(link)}, which does not exist; envsync "
+            "creates no file through it: create the target or remove the link"
+        )
     if existing is not None and (
         not existing.st_mode & stat.S_IWUSR or not os.access(real, os.W_OK)
     ):
