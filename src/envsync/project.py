@@ -160,7 +160,7 @@ def plan(
     files it has not written yet (a CLAUDE.md with the section added, a renamed compose file).
     """
     changes = []
-    rendered = render_all(project_dir, answers, tuple(m.template for m in MANAGED_FILES))
+    rendered = render_all(answers, tuple(m.template for m in MANAGED_FILES))
     for managed in MANAGED_FILES:
         path, target = rendered[managed.template]
         if not path:
