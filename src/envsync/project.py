@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envsync import answers as answers_module
-from envsync import database_url, file_io, local_secret
+from envsync import database_url, file_io, gitignore, local_secret
 from envsync.answers import Answers
 from envsync.drift import Finding, mask_text
 from envsync.errors import AnswersError, FormatError
@@ -36,6 +36,8 @@ class ManagedFile:
     template: str
     sync: Syncer
     private: bool
+    # Holds the password in every mode: must be git-ignored before it is written.
+    ignored: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,13 +142,16 @@ def _sync_markdown(
 
 MANAGED_FILES = (
     ManagedFile("docker-compose.yml.jinja", _sync_compose, private=True),
-    ManagedFile("{{ backend_dir }}/.env.jinja", _sync_env, private=True),
+    ManagedFile("{{ backend_dir }}/.env.jinja", _sync_env, private=True, ignored=True),
     ManagedFile("{{ backend_dir }}/.env.example.jinja", _sync_env_example, private=False),
     ManagedFile("{{ backend_dir }}/alembic.ini.jinja", _sync_ini, private=True),
     ManagedFile("CLAUDE.md.jinja", _sync_markdown, private=True),
     # The git-ignored project .env that keeps the password with secret_storage: local.
     ManagedFile(
-        "{% if secret_storage == 'local' %}.env{% endif %}.jinja", _sync_local_env, private=True
+        "{% if secret_storage == 'local' %}.env{% endif %}.jinja",
+        _sync_local_env,
+        private=True,
+        ignored=True,
     ),
 )
 
@@ -180,7 +185,24 @@ def plan(
                     findings=tuple(findings),
                 )
             )
-    return Plan(answers, tuple(changes))
+    secret_files = [rendered[m.template][0] for m in MANAGED_FILES if m.ignored]
+    ignore = _ignore_change(project_dir, [path for path in secret_files if path])
+    return Plan(answers, (ignore, *changes) if ignore else tuple(changes))
+
+
+def _ignore_change(project_dir: Path, secret_files: list[str]) -> Change | None:
+    """``.gitignore`` with the lines that keep ``secret_files`` out of git, written first."""
+    lines = gitignore.missing_lines(project_dir, secret_files)
+    if not lines:
+        return None
+    found = file_io.read(project_dir / gitignore.IGNORE_FILE, gitignore.IGNORE_FILE)
+    current = found.text if found else None
+    new = file_io.keep_conventions(current, gitignore.with_lines(current, lines))
+    findings = tuple(
+        Finding(gitignore.IGNORE_FILE, line, "ignored (holds the password)", "not ignored")
+        for line in lines
+    )
+    return Change(gitignore.IGNORE_FILE, current, new, bool(found and found.bom), False, findings)
 
 
 def load_plan(project_dir: Path) -> Plan:
