@@ -51,7 +51,8 @@ def random_password() -> str:
 def _text_problem(value: object) -> str | None:
     if not isinstance(value, str):
         # A hand-edited answers file: YAML reads an unquoted yes, 0123, ~ or 1e3 as another type.
-        return f"must be text, not {type(value).__name__} {value!r}: put the value in quotes"
+        # Not echoed: an unquoted password of digits is read as a number.
+        return f"must be text, not {type(value).__name__}: put the value in quotes"
     if value == "":
         return "must not be empty"
     if "\x00" in value:
@@ -302,7 +303,10 @@ def parse_assignment(assignment: str) -> tuple[str, object]:
     """``KEY=VALUE`` from the command line, the value typed as the question's type."""
     key, sep, text = assignment.partition("=")
     if not sep:
-        raise AnswersError(path=ANSWERS_FILE, message=f"{assignment!r} is not KEY=VALUE")
+        # Not echoed: a mistyped `db_password:...` holds the password.
+        raise AnswersError(
+            path="envsync set", message="an argument has no '=': write each as KEY=VALUE"
+        )
     value: object = text
     if key == "db_port":
         # A signed number is still a number: "-1" is out of range, not "not a whole number".

@@ -16,7 +16,7 @@ from pathlib import Path
 from envsync import answers as answers_module
 from envsync import database_url, file_io, gitignore, local_secret
 from envsync.answers import Answers
-from envsync.drift import Finding, mask_text
+from envsync.drift import Finding, mask_fields, mask_text
 from envsync.errors import AnswersError, FormatError
 from envsync.files import compose_file, dotenv_file, ini_file, markdown_section
 from envsync.files.compose_interpolation import escape
@@ -282,5 +282,6 @@ def diff(current_plan: Plan, *, show_secrets: bool) -> str:
             fromfile=f"a/{change.path}" if change.old is not None else "/dev/null",
             tofile=f"b/{change.path}",
         )
-        chunks.append(mask_text("".join(lines), hidden))
+        text = "".join(lines)
+        chunks.append(text if show_secrets else mask_text(mask_fields(text), hidden))
     return "".join(chunks)

@@ -34,7 +34,11 @@ def interpolate(value: str, variables: Mapping[str, str]) -> str:
         if match["escaped"]:
             return "$"
         if match["invalid"]:
-            raise InterpolationError(f"invalid interpolation format in {value!r}")
+            # Never the value itself: it may be the password.
+            raise InterpolationError(
+                "invalid interpolation format: a '${' that is not ${NAME}, ${NAME:-default}... "
+                "(write a literal '$' as '$$')"
+            )
         name = match["named"] or match["braced"]
         op, arg = match["op"], match["arg"] or ""
         current = variables.get(name)

@@ -96,7 +96,12 @@ def sync(
             findings.append(Finding(name, key, wanted, found.get(key), key in SECRET_KEYS))
     if not findings:
         return current, []
-    spellings = {key: quote(value, key=key, path=path) for key, value in owned.items()}
+    # Only the keys this file holds or gets: a value no key here carries is no error here.
+    spellings = {
+        key: quote(value, key=key, path=path)
+        for key, value in owned.items()
+        if key in found or key in wanted_values
+    }
     if wanted_url is not None:
         spellings[URL_KEY] = _url_spelling(target, found.get(URL_KEY), path)
     pieces = [_respelled(binding, spellings) for binding in bindings]

@@ -37,12 +37,29 @@ def read_url(text: str, *, path: Path | str, here: Path) -> str | None:
         if not parser.has_option(SECTION, KEY):
             return None
         return parser.get(SECTION, KEY)
+    except configparser.InterpolationError as error:
+        # configparser quotes the rest of the value, which holds the password: say what is
+        # wrong and where, never the value.
+        index = _url_line(text.splitlines(keepends=True))[0]
+        raise FormatError(
+            path=path,
+            line=None if index is None else index + 1,
+            message=f"{FINDING_KEY}: cannot be read by Alembic: {_interpolation_problem(error)}",
+        ) from None
     except configparser.Error as error:
         message = str(error).splitlines()[0]
         line = getattr(error, "lineno", None)
         raise FormatError(
             path=path, line=line, message=f"cannot be read by Alembic: {message}"
         ) from None
+
+
+def _interpolation_problem(error: configparser.InterpolationError) -> str:
+    if isinstance(error, configparser.InterpolationMissingOptionError):
+        return "a %(name)s reference names no option; write a literal '%' as '%%'"
+    if isinstance(error, configparser.InterpolationDepthError):
+        return "%(name)s references nest too deeply"
+    return "a '%' is neither '%%' nor a %(name)s reference; write a literal '%' as '%%'"
 
 
 def _url_line(lines: list[str]) -> tuple[int | None, int, int | None]:
