@@ -12,7 +12,8 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from envsync import file_io, local_secret, project
+from envsync import file_io, file_modes, local_secret, project
+from envsync.answers import Answers
 from envsync.drift import shown, visible
 from envsync.errors import EnvsyncError
 
@@ -55,6 +56,14 @@ def _describe(change: project.Change, *, done: bool = True) -> str:
     return f"{verb} {change.path}" + (f" ({keys})" if keys else "")
 
 
+def _echo_mode_note(
+    project_dir: Path, answers: Answers, changes: tuple[project.Change, ...]
+) -> None:
+    note = file_modes.note(project_dir, project.password_files(answers, changes))
+    if note:
+        typer.echo(f"note: {note}")
+
+
 @app.command()
 @_user_errors
 def render(
@@ -79,6 +88,8 @@ def render(
     note = None if dry_run else local_secret.note(plan.changes)
     if note:
         typer.echo(note)
+    if not dry_run:
+        _echo_mode_note(project_dir, plan.answers, plan.changes)
 
 
 @app.command()
@@ -143,6 +154,7 @@ def set_command(
     typer.echo(f"updated .copier-answers.yml ({keys})")
     for change in plan.changes:
         typer.echo(_describe(change))
+    _echo_mode_note(project_dir, plan.answers, plan.changes)
 
 
 db_app = typer.Typer(
@@ -271,6 +283,8 @@ def adopt(
     typer.echo(f"wrote {adopt_module.ANSWERS_FILE}")
     for note in outcome.notes:
         typer.echo(f"note: {note}")
+    assert outcome.answers is not None  # no conflict: adopt wrote the answers
+    _echo_mode_note(project_dir, outcome.answers, outcome.changes)
     for f in outcome.remaining:
         typer.echo(f"still differs: {f.path}: {f.key}", err=True)
     typer.echo("envsync check: " + ("in sync" if not outcome.remaining else "drift remains"))

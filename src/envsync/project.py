@@ -241,6 +241,16 @@ def apply(project_dir: Path, changes: tuple[Change, ...]) -> None:
         )
 
 
+def password_files(answers: Answers, changes: tuple[Change, ...]) -> list[str]:
+    """The files a run wrote the password into: the changed files that hold a spelling of it,
+    and the answers file when it keeps the password (``secret_storage: answers``)."""
+    spellings = secret_spellings([answers.db_password])
+    written = [c.path for c in changes if any(s in c.new for s in spellings)]
+    if answers.secret_storage == local_secret.LOCAL:
+        return written
+    return [answers_module.ANSWERS_FILE, *written]
+
+
 def secret_spellings(values: list[str | None]) -> set[str]:
     """Every way a secret is written in some file, so that output can hide all of them."""
     spellings: set[str] = set()
