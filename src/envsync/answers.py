@@ -116,6 +116,10 @@ def _host_problem(value: object) -> str | None:
     except ValueError:
         if not _HOST_NAME.fullmatch(value):
             return "must be a host name or an IP address (letters, digits, '.', '-')"
+        if all(label.isdigit() for label in value.split(".")):
+            # No host name is all digits; libc would read `1.2.3` or `999.1.1.1` as some
+            # other address, or fail to connect with a confusing message.
+            return "looks like an IPv4 address but is not one (four numbers from 0 to 255)"
     return None
 
 

@@ -103,8 +103,9 @@ def write(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> Non
 
     existing = _stat(real, shown)
     check_writable(path, shown)
+    owner = _owner_of_new_files(real) if existing is None else None
     try:
-        real.parent.mkdir(parents=True, exist_ok=True)
+        _make_directories(real.parent, owner)
         _remove_stale_temporaries(real)
         descriptor, temporary = tempfile.mkstemp(
             dir=real.parent, prefix=f".{real.name}.", suffix=TEMPORARY_SUFFIX
@@ -115,6 +116,8 @@ def write(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> Non
         with os.fdopen(descriptor, "wb") as handle:
             if existing is not None:
                 _keep_owner(handle.fileno(), existing)
+            elif owner is not None:
+                os.fchown(handle.fileno(), *owner)
             # mkstemp creates the file 0600, so the content is never readable by others before
             # the file has its final mode.
             os.fchmod(handle.fileno(), new_mode if existing is None else existing.st_mode & 0o7777)
@@ -138,6 +141,27 @@ def _stat(real: Path, shown: str) -> os.stat_result | None:
         return None
     except OSError as error:
         raise EnvsyncError(f"{shown}: cannot be read: {error.strerror}") from None
+
+
+def _owner_of_new_files(real: Path) -> tuple[int, int] | None:
+    """As root, the (uid, gid) a new file takes: its directory's, so that ``sudo envsync
+    render`` in a user's project does not leave files (0600: unreadable) that only root owns.
+
+    The nearest existing directory decides, since the ones between are created with the file.
+    """
+    if os.geteuid() != 0:
+        return None
+    directory = next(p for p in real.parents if p.exists())
+    status = directory.stat()
+    return None if status.st_uid == 0 else (status.st_uid, status.st_gid)
+
+
+def _make_directories(directory: Path, owner: tuple[int, int] | None) -> None:
+    missing = [p for p in (directory, *directory.parents) if not p.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    if owner is not None:
+        for created in missing:
+            os.chown(created, *owner)
 
 
 def _keep_owner(descriptor: int, existing: os.stat_result) -> None:
@@ -224,7 +248,8 @@ def project_lock(project_dir: Path, timeout: float = 60) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise EnvsyncError(
-                        f"{project_dir}: another envsync run has held the project lock for "
+                        f"{project_dir.absolute()}: another envsync run has held the project "
+                        "lock for "
                         f"{timeout:.0f} s"
                     ) from None
                 time.sleep(_LOCK_POLL_SECONDS)

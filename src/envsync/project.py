@@ -75,7 +75,8 @@ def _postgres_keys(answers: Answers, password: str) -> dict[str, str]:
 def compose_variables(project_dir: Path) -> dict[str, str]:
     """What compose interpolates the file with: the project's .env, then the shell's."""
     found = file_io.read(project_dir / ".env", ".env")
-    variables = {k: v or "" for k, v in dotenv_file.values(found.text).items()} if found else {}
+    read = dotenv_file.values(found.text, path=".env") if found else {}
+    variables = {k: v or "" for k, v in read.items()}
     variables.update(os.environ)
     return variables
 

@@ -3,9 +3,11 @@ file carries; every other line is the user's and keeps its bytes."""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -60,9 +62,37 @@ def _bindings(text: str, path: Path | str) -> list[Binding]:
     return bindings
 
 
-def values(text: str) -> dict[str, str | None]:
-    """What the application sees: python-dotenv's reading, interpolation included."""
-    return dotenv_values(stream=io.StringIO(text))
+_LOG = logging.getLogger("envsync")
+
+
+@contextlib.contextmanager
+def _quiet_python_dotenv() -> Iterator[None]:
+    """python-dotenv logs its own warning for a line it skips; envsync says it in its words."""
+    logger = logging.getLogger("dotenv.main")
+    disabled, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = disabled
+
+
+def values(text: str, *, path: Path | str | None = None) -> dict[str, str | None]:
+    """What the application sees: python-dotenv's reading, interpolation included.
+
+    With ``path``, a line python-dotenv skips is reported once (a logged warning).
+    """
+    with _quiet_python_dotenv():
+        found = dotenv_values(stream=io.StringIO(text))
+    skipped = [b.original.line for b in parse_stream(io.StringIO(text)) if b.error] if path else []
+    if skipped:
+        lines = ", ".join(str(line) for line in skipped)
+        _LOG.warning(
+            "envsync: %s: line %s cannot be parsed as KEY=VALUE; python-dotenv skips it, and so "
+            "does envsync",
+            path,
+            lines,
+        )
+    return found
 
 
 def checked_values(text: str, *, path: Path | str) -> dict[str, str | None]:
