@@ -43,8 +43,8 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _private_render_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep envsync's render cache (and Copier's) out of the home directory during tests."""
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep Copier's cache out of the home directory during tests."""
     previous = os.environ.get("XDG_CACHE_HOME")
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
     yield
@@ -147,10 +147,17 @@ def alembic(*args: str, project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def envsync_process(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def envsync_process(
+    *args: str, cwd: Path, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
     """The installed ``envsync`` console script, run as a user runs it."""
     return subprocess.run(
-        [BIN / "envsync", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [BIN / "envsync", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
     )
 
 

@@ -67,12 +67,7 @@ def _temporaries(project: Path) -> list[Path]:
 
 
 @pytest.fixture
-def drifted(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Path, dict, dict]]:
-    # No rendering cache: its best-effort writes would count among the steps (and happen only
-    # when the cache is cold, which any edit of envsync's sources makes it).
-    monkeypatch.setenv("XDG_CACHE_HOME", "/dev/null/no-cache")
+def drifted(project: Path, tmp_path: Path) -> Iterator[tuple[Path, dict, dict]]:
     _drift_everything(project)
     yield project, snapshot(project), _rendered(project, tmp_path)
 

@@ -12,7 +12,7 @@ from dotenv import dotenv_values
 
 from tests import compose_v2
 from tests.conftest import envsync, snapshot
-from tests.places.test_layouts import answers
+from tests.places.test_layouts import IGNORED, answers
 
 COMPOSE_PLACES = """
 [[place]]
@@ -43,6 +43,7 @@ def project_with(tmp_path: Path, files: dict[str, str], places: str = COMPOSE_PL
         path = project / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(text.encode())
+    (project / ".gitignore").write_text(IGNORED)
     (project / ".copier-answers.yml").write_text(answers())
     (project / "envsync.toml").write_text(places)
     return project

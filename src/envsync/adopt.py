@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from envsync import answers, file_io, local_secret, plan, render
@@ -64,6 +64,7 @@ class Outcome:
     tracked: tuple[str, ...] = ()  # files git tracks that already hold the password
     notes: tuple[str, ...] = ()
     remaining: tuple[Finding, ...] = field(default=())
+    planned: plan.Plan | None = None
 
     @property
     def conflict(self) -> bool:
@@ -151,6 +152,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         tracked,
         tuple(notes),
         tuple(remaining),
+        replace(planned, changes=tuple(changes)),
     )
 
 

@@ -51,7 +51,8 @@ def random_password() -> str:
 def _text_problem(value: object) -> str | None:
     if not isinstance(value, str):
         # A hand-edited answers file: YAML reads an unquoted yes, 0123, ~ or 1e3 as another type.
-        return f"must be text, not {type(value).__name__} {value!r}: put the value in quotes"
+        # Not echoed: an unquoted password of digits is read as a number.
+        return f"must be text, not {type(value).__name__}: put the value in quotes"
     if value == "":
         return "must not be empty"
     if "\x00" in value:
@@ -115,6 +116,10 @@ def _host_problem(value: object) -> str | None:
     except ValueError:
         if not _HOST_NAME.fullmatch(value):
             return "must be a host name or an IP address (letters, digits, '.', '-')"
+        if all(label.isdigit() for label in value.split(".")):
+            # No host name is all digits; libc would read `1.2.3` or `999.1.1.1` as some
+            # other address, or fail to connect with a confusing message.
+            return "looks like an IPv4 address but is not one (four numbers from 0 to 255)"
     return None
 
 
@@ -302,10 +307,13 @@ def parse_assignment(assignment: str) -> tuple[str, object]:
     """``KEY=VALUE`` from the command line, the value typed as the question's type."""
     key, sep, text = assignment.partition("=")
     if not sep:
-        # A command-line mistake, not the answers file's: name the argument and the form.
-        raise EnvsyncError(
-            f"{assignment!r} has no '=': give KEY=VALUE, e.g. `envsync set {key}=NEW_VALUE`"
-        )
+        # A command-line mistake, not the answers file's. Only a bare name is echoed: a mistyped
+        # `db_password:...` holds the password.
+        if key.isidentifier():
+            raise EnvsyncError(
+                f"{assignment!r} has no '=': give KEY=VALUE, e.g. `envsync set {key}=NEW_VALUE`"
+            )
+        raise EnvsyncError("envsync set: an argument has no '=': write each as KEY=VALUE")
     value: object = text
     if key == "db_port":
         # A signed number is still a number: "-1" is out of range, not "not a whole number".

@@ -12,7 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from envsync import file_io, local_secret
+from envsync import file_io, file_modes, local_secret
 from envsync import plan as plan_module
 from envsync.drift import MASK, shown, visible
 from envsync.errors import EnvsyncError
@@ -89,6 +89,16 @@ def _describe(change: plan_module.Change, *, done: bool = True) -> str:
     return f"{verb} {change.path}" + (f" ({keys})" if keys else "")
 
 
+def _echo_mode_note(
+    project_dir: Path, written: plan_module.Plan, *, with_answers: bool = True
+) -> None:
+    note = file_modes.note(
+        project_dir, plan_module.password_files(written, with_answers=with_answers)
+    )
+    if note:
+        typer.echo(f"note: {note}")
+
+
 @app.command()
 @_user_errors
 def render(
@@ -116,6 +126,8 @@ def render(
     note = None if dry_run else local_secret.note(plan.changes)
     if note:
         typer.echo(note)
+    if not dry_run:
+        _echo_mode_note(project_dir, plan, with_answers=False)
 
 
 @app.command()
@@ -204,6 +216,7 @@ def _set(project_dir: Path, assignments: list[str], *, files_only: bool) -> None
     typer.echo(f"updated .copier-answers.yml ({keys})")
     for change in plan.changes:
         typer.echo(_describe(change))
+    _echo_mode_note(project_dir, plan)
 
 
 db_app = typer.Typer(
@@ -317,5 +330,7 @@ def adopt(
     if outcome.conflict:
         typer.echo(adopt_module.conflict_message(outcome))
         raise typer.Exit(1)
+    if outcome.planned is not None:
+        _echo_mode_note(project_dir, outcome.planned)
     for line in adopt_module.report(outcome, show_secrets=show_secrets):
         typer.echo(line)

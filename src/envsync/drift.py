@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from envsync import database_url
@@ -41,6 +42,20 @@ def mask_text(text: str, secrets: set[str]) -> str:
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, MASK)
     return text
+
+
+# Where a secret sits, whatever its spelling (an old file's lower-case %2f, a YAML escape): a
+# URL's password, and the value of a key or label named like a password (.env, both compose
+# forms, CLAUDE.md). Greedy up to the last `@`: a raw `@` in an old password is hidden whole.
+_SECRET_FIELDS = re.compile(
+    r"(?P<url>://[^:/@\s]*:)\S*(?=@)"
+    r"|(?P<key>(?i:[\w.-]*password[\w.-]*)[^\S\r\n]*[:=][^\S\r\n]*)\S[^\r\n]*"
+)
+
+
+def mask_fields(text: str) -> str:
+    """``text`` with the value of every secret field masked, by position, not by spelling."""
+    return _SECRET_FIELDS.sub(lambda m: (m["url"] or m["key"]) + MASK, text)
 
 
 def url_findings(path: str, key: str, wanted: str | None, found: str | None) -> list[Finding]:

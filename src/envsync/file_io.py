@@ -5,6 +5,11 @@ to a temporary file in the target's directory, is flushed to disk, then renamed 
 so a crash at any point leaves either the old or the new version (and at worst a stray temporary
 file, removed by the next write). The file keeps its mode and owner; a symlink is written
 through, not replaced.
+
+Only regular files are read or written: a FIFO would block a read forever, and renaming over a
+device (``backend/.env -> /dev/null``) would replace the system's device with a password file.
+A new file is never created through a symlink that points nowhere, so a link cannot make envsync
+create directories and a password file outside the project.
 """
 
 from __future__ import annotations
@@ -32,13 +37,40 @@ class TextFile:
     bom: bool
 
 
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def _not_regular(path: Path, status: os.stat_result) -> str | None:
+    """Why ``path`` (whose target has ``status``) is no file for envsync, or None."""
+    if stat.S_ISREG(status.st_mode):
+        return None
+    kind = next((name for test, name in _KINDS if test(status.st_mode)), "not a regular file")
+    where = f"links to {os.path.realpath(path)}, " if path.is_symlink() else "is "
+    return f"{where}{kind}, not a regular file; envsync reads and writes regular files only"
+
+
 def read(path: Path, shown: str) -> TextFile | None:
     try:
-        data = path.read_bytes()
+        # Checked before opening: opening a device can act on it. O_NONBLOCK keeps a FIFO
+        # swapped in after the check from blocking the open; fstat then sees it.
+        problem = _not_regular(path, path.stat())
+        if problem is None:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+            with os.fdopen(descriptor, "rb") as handle:
+                problem = _not_regular(path, os.fstat(descriptor))
+                data = b"" if problem else handle.read()
     except FileNotFoundError:
         return None
     except OSError as error:
         raise FormatError(path=shown, message=f"cannot be read: {error.strerror}") from None
+    if problem:
+        raise FormatError(path=shown, message=problem)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -70,9 +102,10 @@ def write(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> Non
     import tempfile  # only writes need it: `envsync check` never imports it
 
     existing = _stat(real, shown)
-    check_writable(real, shown)
+    check_writable(path, shown)
+    owner = _owner_of_new_files(real) if existing is None else None
     try:
-        real.parent.mkdir(parents=True, exist_ok=True)
+        _make_directories(real.parent, owner)
         _remove_stale_temporaries(real)
         descriptor, temporary = tempfile.mkstemp(
             dir=real.parent, prefix=f".{real.name}.", suffix=TEMPORARY_SUFFIX
@@ -83,6 +116,8 @@ def write(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> Non
         with os.fdopen(descriptor, "wb") as handle:
             if existing is not None:
                 _keep_owner(handle.fileno(), existing)
+            elif owner is not None:
+                os.fchown(handle.fileno(), *owner)
             # mkstemp creates the file 0600, so the content is never readable by others before
             # the file has its final mode.
             os.fchmod(handle.fileno(), new_mode if existing is None else existing.st_mode & 0o7777)
@@ -106,6 +141,27 @@ def _stat(real: Path, shown: str) -> os.stat_result | None:
         return None
     except OSError as error:
         raise EnvsyncError(f"{shown}: cannot be read: {error.strerror}") from None
+
+
+def _owner_of_new_files(real: Path) -> tuple[int, int] | None:
+    """As root, the (uid, gid) a new file takes: its directory's, so that ``sudo envsync
+    render`` in a user's project does not leave files (0600: unreadable) that only root owns.
+
+    The nearest existing directory decides, since the ones between are created with the file.
+    """
+    if os.geteuid() != 0:
+        return None
+    directory = next(p for p in real.parents if p.exists())
+    status = directory.stat()
+    return None if status.st_uid == 0 else (status.st_uid, status.st_gid)
+
+
+def _make_directories(directory: Path, owner: tuple[int, int] | None) -> None:
+    missing = [p for p in (directory, *directory.parents) if not p.exists()]
+    directory.mkdir(parents=True, exist_ok=True)
+    if owner is not None:
+        for created in missing:
+            os.chown(created, *owner)
 
 
 def _keep_owner(descriptor: int, existing: os.stat_result) -> None:
@@ -135,6 +191,17 @@ def _fsync_directory(directory: Path) -> None:
         os.close(descriptor)
 
 
+def _dangling_link(path: Path) -> Path | None:
+    """The symlink among ``path`` and its parents that points to nothing, if any."""
+    absolute = Path(os.path.abspath(path))
+    for candidate in (absolute, *absolute.parents):
+        if candidate.exists():
+            return None
+        if candidate.is_symlink():
+            return candidate
+    return None
+
+
 def check_writable(path: Path, shown: str) -> None:
     """Refuse before anything is written, so a read-only file does not leave the others new.
 
@@ -143,6 +210,15 @@ def check_writable(path: Path, shown: str) -> None:
     """
     real = Path(os.path.realpath(path))
     existing = _stat(real, shown)
+    problem = _not_regular(path, existing) if existing is not None else None
+    if problem:
+        raise EnvsyncError(f"{shown}: {problem}")
+    link = _dangling_link(path) if existing is None else None
+    if link is not None:
+        raise EnvsyncError(
+            f"{shown}: {link} links to {os.readlink(link)}, which does not exist; envsync "
+            "creates no file through it: create the target or remove the link"
+        )
     if existing is not None and (
         not existing.st_mode & stat.S_IWUSR or not os.access(real, os.W_OK)
     ):
@@ -172,7 +248,8 @@ def project_lock(project_dir: Path, timeout: float = 60) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise EnvsyncError(
-                        f"{project_dir}: another envsync run has held the project lock for "
+                        f"{project_dir.absolute()}: another envsync run has held the project "
+                        "lock for "
                         f"{timeout:.0f} s"
                     ) from None
                 time.sleep(_LOCK_POLL_SECONDS)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from envsync import check_cache, database_url, file_io, local_secret
 from envsync import facts as facts_module
-from envsync.drift import Finding, mask_text
+from envsync.drift import Finding, mask_fields, mask_text
 from envsync.errors import AnswersError, EnvsyncError, FormatError, UnrepairableError
 from envsync.facts import Facts
 from envsync.formats import Context, Document, Reading, Target, document
@@ -79,6 +79,8 @@ class _Workspace:
     strict: bool = True
     # Dotenv files that compose reads too (interpolation .env, env_file:).
     compose_read: set[str] = field(default_factory=set)
+    # Files the plan creates.
+    created: set[str] = field(default_factory=set)
     originals: dict[str, file_io.TextFile | None] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
 
@@ -452,6 +454,7 @@ def _create_missing(
             )
         ws.texts[path] = text or ""
         created.add(path)
+        ws.created.add(path)
         findings.append(Finding(path, "file", "present", None))
     return findings, created
 
@@ -491,8 +494,12 @@ def plan(
     if strict:
         _verify(place_map, facts, ws)
     private = private_files(place_map, facts)
-    changes = []
+    ignore = _ignore_change(project_dir, place_map, private, ws)
+    changes = [ignore] if ignore else []
+    findings += ignore.findings if ignore else ()
     for path, text in ws.texts.items():
+        if ignore is not None and path == ignore.path:
+            continue
         original = ws.originals.get(path)
         old = original.text if original else None
         if text is None or text == old:
@@ -514,6 +521,35 @@ def plan(
     return Plan(facts, place_map, tuple(changes), tuple(findings), inputs)
 
 
+def _ignore_change(
+    project_dir: Path, place_map: PlaceMap, private: set[str], ws: _Workspace
+) -> Change | None:
+    """``.gitignore`` with the lines that keep the env files holding a secret out of git, even
+    before there is a repository: its first ``git add -A`` must not take them. Written first."""
+    from envsync import gitignore
+
+    env_files = sorted(
+        path
+        for path in private
+        if any(p.file == path and p.format == "dotenv" for p in place_map.places)
+    )
+    candidates = [path for path in env_files if ws.text(path) is not None]
+    lines = gitignore.missing_lines(project_dir, candidates)
+    if not lines:
+        return None
+    current = ws.text(gitignore.IGNORE_FILE)
+    original = ws.originals.get(gitignore.IGNORE_FILE)
+    new = file_io.keep_conventions(current, gitignore.with_lines(current, lines))
+    ws.texts[gitignore.IGNORE_FILE] = new
+    findings = tuple(
+        Finding(gitignore.IGNORE_FILE, line, "ignored (holds the password)", "not ignored")
+        for line in lines
+    )
+    return Change(
+        gitignore.IGNORE_FILE, current, new, bool(original and original.bom), False, findings
+    )
+
+
 def _apply_edits(edits: list[_Edit], ws: _Workspace) -> None:
     chosen: dict[tuple[str, str], _Edit] = {}
     for edit in edits:
@@ -526,6 +562,7 @@ def _apply_edits(edits: list[_Edit], ws: _Workspace) -> None:
     for edit in chosen.values():
         if ws.text(edit.file) is None:
             ws.texts[edit.file] = ""
+            ws.created.add(edit.file)
         doc = ws.document(edit.file, edit.format)
         assert doc is not None
         if edit.literal and isinstance(doc, DotenvDocument) and isinstance(edit.source, str):
@@ -604,6 +641,18 @@ def apply(project_dir: Path, changes: tuple[Change, ...]) -> None:
         )
 
 
+def password_files(written: Plan, *, with_answers: bool) -> list[str]:
+    """The files a run wrote a secret into: the changed files with a secret place, and the
+    answers file when the run wrote it and it keeps the password (``secret_storage: answers``)."""
+    from envsync.answers import ANSWERS_FILE
+
+    private = private_files(written.place_map, written.facts)
+    paths = [change.path for change in written.changes if change.path in private]
+    if not with_answers or written.facts.answers.secret_storage == local_secret.LOCAL:
+        return paths
+    return [ANSWERS_FILE, *paths]
+
+
 def secret_spellings(values: list[str | None]) -> set[str]:
     """Every way a secret is written in some file, so that output can hide all of them."""
     import contextlib
@@ -651,5 +700,6 @@ def diff(current_plan: Plan, *, show_secrets: bool) -> str:
             fromfile=f"a/{change.path}" if change.old is not None else "/dev/null",
             tofile=f"b/{change.path}",
         )
-        chunks.append(mask_text("".join(lines), hidden))
+        text = "".join(lines)
+        chunks.append(text if show_secrets else mask_text(mask_fields(text), hidden))
     return "".join(chunks)

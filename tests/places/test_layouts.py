@@ -23,6 +23,8 @@ from tests.conftest import envsync, snapshot
 NEW_PASSWORD = "N3w:p@ss%$x y"
 SAFE_PASSWORD = "N3w-pass_word.x~"
 Probe = Callable[[Path], object]
+# What real projects keep out of git: envsync adds these lines to a project that lacks them.
+IGNORED = ".env\n*.env\n.envs/\n*.envsync-tmp\n"
 
 
 def answers(**overrides: object) -> str:
@@ -525,6 +527,7 @@ def build(root: Path, layout: Layout) -> Path:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    (root / ".gitignore").write_text(IGNORED)
     (root / ".copier-answers.yml").write_text(answers(**layout.answers))
     (root / "envsync.toml").write_text(layout.places.lstrip())
     return root

@@ -34,6 +34,14 @@ def split_locator(locator: str) -> tuple[str, str]:
     return match["section"].strip(), match["key"].strip()
 
 
+def _interpolation_problem(error: configparser.InterpolationError) -> str:
+    if isinstance(error, configparser.InterpolationMissingOptionError):
+        return "a %(name)s reference names no option; write a literal '%' as '%%'"
+    if isinstance(error, configparser.InterpolationDepthError):
+        return "%(name)s references nest too deeply"
+    return "a '%' is neither '%%' nor a %(name)s reference; write a literal '%' as '%%'"
+
+
 def _error_message(error: configparser.Error) -> str:
     """What configparser objects to, without the value it quotes (it may hold a password)."""
     if isinstance(error, configparser.DuplicateOptionError):
@@ -42,11 +50,6 @@ def _error_message(error: configparser.Error) -> str:
         )
     if isinstance(error, configparser.DuplicateSectionError):
         return f"cannot be read by Alembic: section [{error.section}] appears twice"
-    if isinstance(error, configparser.InterpolationError):
-        return (
-            f"cannot be read by Alembic: [{error.section}] {error.option} has a '%' that is not "
-            "'%%' or '%(name)s'"
-        )
     if isinstance(error, configparser.MissingSectionHeaderError):
         return "cannot be read by Alembic: text before the first [section] header"
     return f"cannot be read by Alembic: {type(error).__name__}"
@@ -68,12 +71,17 @@ class IniDocument:
         section, key = split_locator(locator)
         if not self.parser.has_option(section, key):
             return Reading(None)
+        span = _option_lines(self.text.splitlines(keepends=True), section, key)
         try:
             value = self.parser.get(section, key)
-        except configparser.Error as error:
-            raise FormatError(path=self.path, message=_error_message(error)) from None
+        except configparser.InterpolationError as error:
+            # configparser's message quotes the rest of the value: a password, maybe.
+            raise FormatError(
+                path=self.path,
+                line=span[0] + 1 if span else None,
+                message=f"{locator}: cannot be read by Alembic: {_interpolation_problem(error)}",
+            ) from None
         raw = self.parser.get(section, key, raw=True)
-        span = _option_lines(self.text.splitlines(keepends=True), section, key)
         return Reading(value, raw, span[0] + 1 if span else None)
 
     def escape(self, value: str) -> str:

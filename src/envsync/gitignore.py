@@ -1,0 +1,121 @@
+"""Keeping the files that hold the password out of git: which ones git would not ignore, and the
+``.gitignore`` lines that make it ignore them.
+
+git itself decides (``git check-ignore``), so every rule counts as git applies it: nested
+``.gitignore`` files, negations, ``.git/info/exclude``, the user's global excludes. Outside a
+repository, the project's rules are asked of git through an empty scratch repository: nothing
+can be committed yet, but the first ``git init && git add -A`` must not take the password.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable
+from pathlib import Path, PurePosixPath
+
+from envsync import file_io
+
+IGNORE_FILE = ".gitignore"
+# A write killed before its rename leaves `.<name>.<random>.envsync-tmp` holding the new content.
+TEMPORARIES = f"*{file_io.TEMPORARY_SUFFIX}"
+COMMENT = "# Files holding the database password (added by envsync: never commit them)"
+# git reads these as wildcards or escapes in a pattern.
+_SPECIAL = re.compile(r"([*?\[\\])")
+_NOT_A_REPOSITORY = 128
+
+
+def unignored(project_dir: Path, paths: Iterable[str]) -> list[str]:
+    """The project-relative ``paths`` (``/``-separated) that no ignore rule of git covers.
+
+    Rules only: a tracked file matched by a rule counts as ignored here (``--no-index``), so
+    adding its line once is enough; finding a password in tracked files is another check's job.
+    """
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return []
+    stdin = "".join(f"{path}\0" for path in wanted).encode()
+    command = ["check-ignore", "--no-index", "--stdin", "-z"]
+    result = _git(project_dir, command, stdin)
+    if result is not None and result.returncode == _NOT_A_REPOSITORY:
+        result = _git_outside_a_repository(project_dir, command, stdin)
+    if result is None or result.returncode not in (0, 1):
+        return [path for path in wanted if not _listed(project_dir, path)]
+    ignored = set(result.stdout.decode().split("\0"))
+    return [path for path in wanted if path not in ignored]
+
+
+def _git(
+    project_dir: Path, arguments: list[str], stdin: bytes, *options: str
+) -> subprocess.CompletedProcess[bytes] | None:
+    try:
+        return subprocess.run(
+            ["git", *options, *arguments],
+            cwd=project_dir,
+            input=stdin,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError:
+        return None
+
+
+def _git_outside_a_repository(
+    project_dir: Path, arguments: list[str], stdin: bytes
+) -> subprocess.CompletedProcess[bytes] | None:
+    import tempfile  # only projects outside a repository need it
+
+    with tempfile.TemporaryDirectory(prefix="envsync-git-") as scratch:
+        initialised = _git(project_dir, ["init", "--quiet", "--bare", scratch], b"")
+        if initialised is None or initialised.returncode != 0:
+            return None
+        return _git(
+            project_dir,
+            arguments,
+            stdin,
+            f"--git-dir={scratch}",
+            f"--work-tree={os.path.abspath(project_dir)}",
+        )
+
+
+def _listed(project_dir: Path, path: str) -> bool:
+    """Without git, a path counts as ignored only when ``.gitignore`` names it exactly."""
+    found = file_io.read(project_dir / IGNORE_FILE, IGNORE_FILE)
+    lines = {line.strip() for line in found.text.splitlines()} if found else set()
+    return bool(lines & {path, pattern(path)})
+
+
+def pattern(path: str) -> str:
+    """The ``.gitignore`` line that ignores exactly the project-relative ``path``."""
+    return "/" + _SPECIAL.sub(r"\\\1", path)
+
+
+def temporary_of(path: str) -> str:
+    """A name of the kind ``file_io`` gives ``path``'s temporary files."""
+    posix = PurePosixPath(path)
+    return str(posix.parent / f".{posix.name}.0{file_io.TEMPORARY_SUFFIX}")
+
+
+def missing_lines(project_dir: Path, secret_paths: Iterable[str]) -> list[str]:
+    """The lines ``.gitignore`` needs so that git ignores every path of ``secret_paths``, and
+    every temporary file envsync may leave beside one of them."""
+    secrets = list(secret_paths)
+    temporaries = [temporary_of(path) for path in secrets]
+    missing = unignored(project_dir, [*secrets, *temporaries])
+    lines = [pattern(path) for path in secrets if path in missing]
+    # With its file's line: a project that already ignores its env files gets no new lines.
+    if lines and any(path in missing for path in temporaries):
+        lines.append(TEMPORARIES)
+    return lines
+
+
+def with_lines(current: str | None, lines: list[str]) -> str:
+    """``current`` (``.gitignore``'s text, None when absent) with ``lines`` appended.
+
+    At the end, because the last matching rule wins: an earlier ``!`` cannot undo them.
+    """
+    text = current or ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return text + "".join(f"{line}\n" for line in [COMMENT, *lines])

@@ -1,0 +1,52 @@
+"""Files holding the password that other users can read are named once, with the fix."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+from envsync import file_modes
+from tests.conftest import envsync
+
+
+def test_note_names_readable_files_with_the_chmod_that_fixes_them(tmp_path: Path) -> None:
+    for name, mode in {"open.env": 0o644, "group file": 0o640, "private.env": 0o600}.items():
+        (tmp_path / name).write_text("x\n")
+        (tmp_path / name).chmod(mode)
+    paths = ["open.env", "group file", "private.env", "missing.env"]
+    note = file_modes.note(tmp_path, paths)
+    assert note is not None
+    assert note.startswith("open.env, group file hold the database password")
+    command = note.rsplit("`", 2)[1]
+    assert command == "chmod go-rwx open.env 'group file'"
+    subprocess.run(shlex.split(command), cwd=tmp_path, check=True)
+    assert file_modes.note(tmp_path, paths) is None
+
+
+def test_set_and_adopt_say_once_which_files_others_can_read(project: Path) -> None:
+    for name in ("backend/.env", "CLAUDE.md", "docker-compose.yml"):
+        (project / name).chmod(0o644)
+    result = envsync("set", "db_password=N3w-Pw-0644", cwd=project)
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stdout.splitlines() if "other users can read" in line]
+    assert notes == [
+        "note: docker-compose.yml, backend/.env, CLAUDE.md hold the database password and "
+        "other users can read them; envsync kept the mode: to restrict it, run "
+        "`chmod go-rwx docker-compose.yml backend/.env CLAUDE.md`"
+    ]
+    assert (project / "backend/.env").stat().st_mode & 0o777 == 0o644
+    (project / ".copier-answers.yml").unlink()
+    (project / "CLAUDE.md").write_text("# Notes of the team\n")  # adopt adds the section
+    adopted = envsync("adopt", cwd=project)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    notes = [line for line in adopted.stdout.splitlines() if "other users can read" in line]
+    assert len(notes) == 1, notes
+    assert notes[0].startswith("note: CLAUDE.md holds the database password"), notes
+
+
+def test_render_of_private_files_says_nothing(project: Path) -> None:
+    env = project / "backend/.env"
+    env.write_text(env.read_text().replace("//myproject_user:", "//other:"))
+    result = envsync("render", cwd=project)
+    assert "other users can read" not in result.stdout

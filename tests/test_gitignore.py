@@ -1,0 +1,124 @@
+"""Every file envsync writes the password into is git-ignored before it is written.
+
+git is the judge throughout: ``git add -A`` after the command must not stage the file.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from envsync import file_io, gitignore
+from tests.conftest import envsync
+
+
+def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _staged_after_add_all(project: Path) -> set[str]:
+    assert _git("add", "-A", cwd=project).returncode == 0
+    listed = _git("diff", "--cached", "--name-only", "--diff-filter=d", cwd=project)
+    return set(listed.stdout.split())
+
+
+def _repository(project: Path) -> None:
+    assert _git("init", "-q", cwd=project).returncode == 0
+    _git("add", "-A", cwd=project)
+    assert _git("commit", "-q", "-m", "init", cwd=project).returncode == 0
+
+
+# --- the library ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("repository", [True, False], ids=["in-a-repository", "outside"])
+def test_unignored_asks_gits_own_rules(tmp_path: Path, repository: bool) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".gitignore").write_text("*.secret\n/sub/.env\n!keep.secret\n")
+    (tmp_path / "sub/.gitignore").write_text("local.env\n")
+    if repository:
+        assert _git("init", "-q", cwd=tmp_path).returncode == 0
+    paths = ["a.secret", "keep.secret", "sub/.env", "sub/local.env", ".env", "sub/x.env"]
+    assert gitignore.unignored(tmp_path, paths) == ["keep.secret", ".env", "sub/x.env"]
+
+
+def test_a_tracked_file_matched_by_a_rule_needs_no_new_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("A=1\n")
+    _repository(tmp_path)
+    (tmp_path / ".gitignore").write_text("/.env\n")
+    # A project that already ignores its env files gets no new line, not even for temporaries
+    # (a write removes its own; adopt must not touch a tracked .gitignore that is right).
+    assert gitignore.missing_lines(tmp_path, [".env"]) == []
+
+
+def test_missing_lines_and_with_lines(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("!/.env\nnode_modules/")
+    lines = gitignore.missing_lines(tmp_path, [".env", "backend/.env"])
+    assert lines == ["/.env", "/backend/.env", "*.envsync-tmp"]
+    current = (tmp_path / ".gitignore").read_text()
+    (tmp_path / ".gitignore").write_text(gitignore.with_lines(current, lines))
+    assert gitignore.missing_lines(tmp_path, [".env", "backend/.env"]) == []
+    assert (tmp_path / ".gitignore").read_text().startswith("!/.env\nnode_modules/\n# ")
+
+
+def test_pattern_escapes_wildcards() -> None:
+    assert gitignore.pattern("a[1]/*.env") == "/a\\[1]/\\*.env"
+
+
+# --- the commands ---------------------------------------------------------------------------
+
+
+def test_switch_to_local_mode_ignores_the_new_env_before_writing_it(project: Path) -> None:
+    """The issue's case: a .gitignore from answers mode does not cover the project's .env."""
+    _repository(project)
+    result = envsync("set", "secret_storage=local", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "updated .gitignore (/.env)" in result.stdout.splitlines()
+    assert (project / ".env").is_file()
+    assert _staged_after_add_all(project) == {".gitignore", ".copier-answers.yml", *_changed()}
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def _changed() -> set[str]:
+    """What switching to local mode rewrites: the password removed from each, and the map,
+    which follows the answers while it is the template's."""
+    return {"CLAUDE.md", "docker-compose.yml", "backend/alembic.ini", "envsync.toml"}
+
+
+def test_check_flags_an_unignored_password_file_and_render_repairs_it(project: Path) -> None:
+    (project / ".gitignore").write_text("__pycache__/\n")
+    _repository(project)
+    check = envsync("check", cwd=project)
+    assert check.returncode == 1
+    assert check.stdout.splitlines()[:2] == [
+        ".gitignore: /backend/.env: expected 'ignored (holds the password)', found 'not ignored'",
+        ".gitignore: *.envsync-tmp: expected 'ignored (holds the password)', found 'not ignored'",
+    ]
+    _git("rm", "-q", "--cached", "backend/.env", cwd=project)
+    render = envsync("render", cwd=project)
+    assert render.returncode == 0, render.stderr
+    assert render.stdout.splitlines() == ["updated .gitignore (/backend/.env, *.envsync-tmp)"]
+    assert "backend/.env" not in _staged_after_add_all(project)
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def test_dry_run_names_the_gitignore_change_and_writes_nothing(project: Path) -> None:
+    (project / ".gitignore").unlink()
+    result = envsync("render", "--dry-run", cwd=project)
+    assert result.stdout.splitlines() == ["would create .gitignore (/backend/.env, *.envsync-tmp)"]
+    assert not (project / ".gitignore").exists()
+
+
+def test_a_stale_temporary_file_is_ignored(project: Path) -> None:
+    _repository(project)
+    stale = project / "backend" / f"..env.k3j2{file_io.TEMPORARY_SUFFIX}"
+    stale.write_text("DATABASE_URL=postgresql://u:secret@h/d\n")
+    assert _staged_after_add_all(project) == set()
