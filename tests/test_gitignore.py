@@ -96,13 +96,13 @@ def _changed() -> set[str]:
 def test_check_flags_an_unignored_password_file_and_render_repairs_it(project: Path) -> None:
     (project / ".gitignore").write_text("__pycache__/\n")
     _repository(project)
+    _git("rm", "-q", "--cached", "backend/.env", cwd=project)  # not committed yet
     check = envsync("check", cwd=project)
     assert check.returncode == 1
     assert check.stdout.splitlines()[:2] == [
         ".gitignore: /backend/.env: expected 'ignored (holds the password)', found 'not ignored'",
         ".gitignore: *.envsync-tmp: expected 'ignored (holds the password)', found 'not ignored'",
     ]
-    _git("rm", "-q", "--cached", "backend/.env", cwd=project)
     render = envsync("render", cwd=project)
     assert render.returncode == 0, render.stderr
     assert render.stdout.splitlines() == ["updated .gitignore (/backend/.env, *.envsync-tmp)"]

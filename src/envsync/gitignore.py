@@ -119,3 +119,15 @@ def with_lines(current: str | None, lines: list[str]) -> str:
     if text and not text.endswith("\n"):
         text += "\n"
     return text + "".join(f"{line}\n" for line in [COMMENT, *lines])
+
+
+def tracked(project_dir: Path, paths: Iterable[str]) -> set[str]:
+    """The ``paths`` git already tracks (none outside a repository). An ignore line would not
+    untrack them: whether a tracked file may hold the password is the leak check's question."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return set()
+    result = _git(project_dir, ["ls-files", "-z", "--", *wanted], b"")
+    if result is None or result.returncode != 0:
+        return set()
+    return {name for name in result.stdout.decode().split("\0") if name}

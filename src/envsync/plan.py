@@ -533,8 +533,9 @@ def _ignore_change(
         for path in private
         if any(p.file == path and p.format == "dotenv" for p in place_map.places)
     )
-    candidates = [path for path in env_files if ws.text(path) is not None]
-    lines = gitignore.missing_lines(project_dir, candidates)
+    present = [path for path in env_files if ws.text(path) is not None]
+    committed = gitignore.tracked(project_dir, present)
+    lines = gitignore.missing_lines(project_dir, [p for p in present if p not in committed])
     if not lines:
         return None
     current = ws.text(gitignore.IGNORE_FILE)
