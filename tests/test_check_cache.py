@@ -42,7 +42,8 @@ def test_a_warm_check_imports_neither_typer_nor_yaml_nor_jinja(project: Path) ->
     probe = (
         "import sys; sys.argv = ['envsync', 'check', '-C', sys.argv[1]]\n"
         "from envsync.entry import main; main()\n"
-        "print(sorted(m for m in ('typer', 'click', 'yaml', 'jinja2', 'dotenv') if m in sys.modules))"
+        "heavy = ('typer', 'click', 'yaml', 'jinja2', 'dotenv')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe, str(project)], capture_output=True, text=True, check=True
@@ -88,8 +89,10 @@ def test_an_environment_variable_a_file_refers_to_is_an_input(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     compose = project / "docker-compose.yml"
-    compose.write_text(compose.read_text().replace('image: "pgvector/pgvector:pg16"',
-                                                   'image: "${DB_IMAGE:-pgvector/pgvector:pg16}"'))  # fmt: skip
+    image = 'image: "pgvector/pgvector:pg16"'
+    compose.write_text(
+        compose.read_text().replace(image, 'image: "${DB_IMAGE:-pgvector/pgvector:pg16}"')
+    )
     assert envsync("check", cwd=project).returncode == 0
     assert check_cache.answer(project)
     monkeypatch.setenv("DB_IMAGE", "postgres:15")

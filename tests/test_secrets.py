@@ -353,3 +353,21 @@ def test_local_mode_repairs_a_list_form_password_with_the_reference(local_projec
     assert reference.startswith("${POSTGRES_PASSWORD:?")
     assert interpolate(reference, {"POSTGRES_PASSWORD": PASSWORD}) == PASSWORD
     assert envsync("check", cwd=local_project).returncode == 0
+
+
+def test_a_password_exported_in_the_shell_is_what_compose_reads(
+    local_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compose takes the shell's POSTGRES_PASSWORD before .env's: check reports it, render
+    names the shell instead of writing a .env the shell would override."""
+    assert envsync("check", cwd=local_project).returncode == 0
+    monkeypatch.setenv("POSTGRES_PASSWORD", "exported-in-the-shell")
+    check = envsync("check", cwd=local_project)
+    assert check.returncode == 1
+    assert "docker-compose.yml: services.db.environment.POSTGRES_PASSWORD:" in check.stdout
+    before = snapshot(local_project)
+    render = envsync("render", cwd=local_project)
+    assert render.returncode == 2
+    assert "reads POSTGRES_PASSWORD from your shell's environment" in render.stderr
+    assert "unset POSTGRES_PASSWORD" in render.stderr
+    assert snapshot(local_project) == before

@@ -122,7 +122,8 @@ def test_a_repeated_list_item_is_read_as_compose_reads_it(tmp_path: Path) -> Non
     # bug 17: compose takes the last of a repeated key
     compose = (
         "services:\n  db:\n    image: postgres:16\n    container_name: app-db\n    environment:\n"
-        "      - POSTGRES_USER=app\n      - POSTGRES_PASSWORD=secret\n      - POSTGRES_PASSWORD=other\n"
+        "      - POSTGRES_USER=app\n      - POSTGRES_PASSWORD=secret\n"
+        "      - POSTGRES_PASSWORD=other\n"
     )
     project = project_with(tmp_path, {"docker-compose.yml": compose})
     assert db_environment(project)["POSTGRES_PASSWORD"] == "other"
@@ -184,7 +185,8 @@ def test_ports_keep_their_syntax_and_udp_is_not_postgres(tmp_path: Path) -> None
     # bugs 12 and 18
     places = (
         COMPOSE_PLACES
-        + '\n[[place]]\nfile = "docker-compose.yml"\nkey = "services.db.ports"\nvalue = "{db_port}"\n'
+        + '\n[[place]]\nfile = "docker-compose.yml"\nkey = "services.db.ports"\n'
+        + 'value = "{db_port}"\n'
     )
     compose = (
         "services:\n  db:\n    image: postgres:16\n    container_name: app-db\n    environment:\n"
@@ -247,7 +249,10 @@ def test_a_merge_conflict_is_named_not_called_invalid(tmp_path: Path, name: str)
         "services:\n  db:\n    image: postgres:16\n    container_name: app-db\n    environment:\n"
         "      POSTGRES_USER: app\n      POSTGRES_PASSWORD: secret\n"
     )
-    claude = "# app\n<!-- envsync:begin credentials -->\n```text\nuser: app\n```\n<!-- envsync:end credentials -->\n"
+    claude = (
+        "# app\n<!-- envsync:begin credentials -->\n```text\nuser: app\n```\n"
+        "<!-- envsync:end credentials -->\n"
+    )
     files = {"docker-compose.yml": compose, "CLAUDE.md": claude}
     files[name] = files[name].replace("app", "<<<<<<< ours\napp\n=======\nother\n>>>>>>> theirs", 1)
     places = COMPOSE_PLACES + '\n[[place]]\nfile = "CLAUDE.md"\nkey = "user"\nvalue = "{db_user}"\n'
@@ -302,7 +307,8 @@ def test_an_alembic_ini_with_a_bom_is_refused_with_alembics_words(tmp_path: Path
         "[alembic]\n  script_location = a\n  sqlalchemy.url = postgresql://x:y@h:1/d\n",
         "[alembic] ; main\nsqlalchemy.url = postgresql://x:y@h:1/d\n",
         "[alembic]\nsqlalchemy.url =\n",
-        "[alembic]\nsqlalchemy.url = postgresql://x:y@h:1/d\n\n  ?sslmode=disable\n[loggers]\nkeys = root\n",
+        "[alembic]\nsqlalchemy.url = postgresql://x:y@h:1/d\n\n  ?sslmode=disable\n"
+        "[loggers]\nkeys = root\n",
     ],
     ids=["indented keys", "header comment", "empty value", "continuation after a blank line"],
 )

@@ -83,7 +83,7 @@ def ini_files(draw: st.DrawFn) -> str:
                             unique=True, max_size=3))  # fmt: skip
     url = draw(st.sampled_from([None, "", "postgresql://x:y@h:1/d", "driver://u:p@localhost/db"]))
     position = draw(st.integers(0, len(options)))
-    for index, option in enumerate(options + [None]):
+    for index, option in enumerate([*options, None]):
         if index == position and url is not None:
             lines.append(
                 f"{indent}sqlalchemy.url = {url}".rstrip() if url else f"{indent}sqlalchemy.url ="

@@ -116,7 +116,10 @@ ROOT_ENV_REFERENCES = Layout(
             "    environment:\n"
             "      DATABASE_URL: postgresql+psycopg://${POSTGRES_USER}:${POSTGRES_PASSWORD}@db:5432/${POSTGRES_DB}\n"
         ),
-        ".env": "# local settings\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD=secret\nPOSTGRES_DB=app\nSECRET_KEY=changethis\n",
+        ".env": (
+            "# local settings\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD=secret\nPOSTGRES_DB=app\n"
+            "SECRET_KEY=changethis\n"
+        ),
     },
     """
 [[place]]
