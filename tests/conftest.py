@@ -30,7 +30,7 @@ BIN = Path(sys.executable).parent
 
 
 # What a clean check remembers (hashes only, git-ignored): not the project's content.
-CHECK_CACHE = (".envsync/check-cache.json", ".envsync/.gitignore")
+CHECK_CACHE = (".envsync/check-cache", ".envsync/.gitignore")
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

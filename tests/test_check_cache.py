@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -19,7 +18,7 @@ from envsync import check_cache
 from envsync import plan as plan_module
 from tests.conftest import envsync
 
-CACHE = Path(".envsync") / "check-cache.json"
+CACHE = Path(".envsync") / "check-cache"
 
 
 def _full_check_is_clean(project: Path) -> bool:
@@ -63,8 +62,10 @@ def test_drift_is_never_answered_from_the_cache(project: Path) -> None:
 @pytest.mark.parametrize(
     "spoil",
     [
-        lambda cache: cache.write_text('{"files": [1,'),
-        lambda cache: cache.write_text(json.dumps({"files": {}, "code": "other", "environ": {}})),
+        lambda cache: cache.write_text("file 12"),
+        lambda cache: cache.write_text(
+            cache.read_text().replace("code ", "code 0", 1)  # another envsync
+        ),
         lambda cache: cache.write_bytes(b"\xff\xfe"),
         lambda cache: cache.unlink(),
     ],

@@ -1,90 +1,115 @@
 """The answer of the last clean ``envsync check``, reused while none of its inputs changed.
 
 ``envsync check`` runs on every commit; nearly all of its time is imports. Like ruff and mypy,
-it keys a cache on contents: the SHA-256 of every file the check read (the map, the answers,
+it keys a cache on contents: the BLAKE2b hash of every file the check read (the map, the answers,
 every file a place names or a reference leads to), of every environment variable those files
 refer to (compose and python-dotenv read them), and the installed envsync code. When all are
 unchanged, the console script answers "in sync" before Typer, PyYAML or Jinja are imported.
 
-The cache holds hashes only, never a value, in ``.envsync/check-cache.json`` (0600, inside the
+The cache holds hashes only, never a value, in ``.envsync/check-cache`` (0600, inside the
 project's git-ignored ``.envsync/``). A cache that is missing, corrupt, from other code, or
 unwritable is ignored; only a clean check is stored, so drift is never answered from it.
 
-This module imports nothing heavy: it runs in the fast path of every commit.
+This module runs in the fast path of every commit: it imports only ``os``, ``re`` (which the
+console script has loaded anyway) and BLAKE2, and reads paths as strings.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from collections.abc import Iterable
-from pathlib import Path
+
+try:
+    # The standard library's own BLAKE2: `hashlib` would load OpenSSL first, which costs more
+    # than the rest of a warm check.
+    from _blake2 import blake2b as _hash
+except ImportError:  # pragma: no cover - a Python built without it
+    from hashlib import blake2b as _hash
 
 CACHE_DIR = ".envsync"
-CACHE_FILE = "check-cache.json"
+CACHE_FILE = "check-cache"
 _REFERENCE = re.compile(rb"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
-_PACKAGE = Path(__file__).parent
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+_ABSENT = "-"
 
 
-def _digest(data: bytes | None) -> str | None:
-    return None if data is None else hashlib.sha256(data).hexdigest()
+def _digest(data: bytes | None) -> str:
+    return _ABSENT if data is None else _hash(data).hexdigest()
 
 
-def _read(path: Path) -> bytes | None:
+def _read(path: str) -> bytes | None:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except OSError:
         return None
 
 
 def _code() -> str:
     """The installed envsync code: a changed module invalidates every cache."""
-    digest = hashlib.sha256()
-    for module in sorted(_PACKAGE.rglob("*.py")):
-        status = module.stat()
-        digest.update(f"{module}:{status.st_size}:{status.st_mtime_ns}\0".encode())
+    digest = _hash()
+    for directory, subdirectories, files in os.walk(_PACKAGE):
+        subdirectories.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                status = os.stat(os.path.join(directory, name))
+                digest.update(
+                    f"{directory}/{name}:{status.st_size}:{status.st_mtime_ns}\0".encode()
+                )
     return digest.hexdigest()
 
 
-def _state(project_dir: Path, inputs: Iterable[str]) -> dict[str, object]:
-    files: dict[str, str | None] = {}
+def _state(project_dir: str, inputs: Iterable[str]) -> list[str]:
+    """The cache's lines: the code, then each input file and each variable they refer to."""
+    lines = [f"code {_code()}"]
     names: set[str] = set()
     for name in sorted(set(inputs)):
-        data = _read(project_dir / name)
-        files[name] = _digest(data)
+        if "\n" in name:
+            raise ValueError(name)
+        data = _read(os.path.join(project_dir, name))
+        lines.append(f"file {_digest(data)} {name}")
         if data is not None:
             names.update(match.decode() for match in _REFERENCE.findall(data))
-    environ = {name: _digest(os.environ[name].encode()) if name in os.environ else None
-               for name in sorted(names)}  # fmt: skip
-    return {"code": _code(), "files": files, "environ": environ}
+    for name in sorted(names):
+        value = os.environ.get(name)
+        lines.append(f"env {_digest(None if value is None else value.encode())} {name}")
+    return lines
 
 
-def store(project_dir: Path, inputs: Iterable[str]) -> None:
+def store(project_dir: str | os.PathLike[str], inputs: Iterable[str]) -> None:
     """Remember a clean check; best effort, a cache that cannot be written is no error."""
-    directory = project_dir / CACHE_DIR
+    directory = os.path.join(os.fspath(project_dir), CACHE_DIR)
     try:
-        directory.mkdir(mode=0o700, exist_ok=True)
-        ignore = directory / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("*\n")
-        temporary = directory / f".{CACHE_FILE}.{os.getpid()}"
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        ignore = os.path.join(directory, ".gitignore")
+        if not os.path.exists(ignore):
+            with open(ignore, "w") as handle:
+                handle.write("*\n")
+        temporary = os.path.join(directory, f".{CACHE_FILE}.{os.getpid()}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
-            json.dump(_state(project_dir, inputs), handle)
-        os.replace(temporary, directory / CACHE_FILE)
-    except OSError:
+            handle.write("\n".join(_state(os.fspath(project_dir), inputs)) + "\n")
+        os.replace(temporary, os.path.join(directory, CACHE_FILE))
+    except (OSError, ValueError):
         pass
 
 
-def answer(project_dir: Path) -> bool:
+def answer(project_dir: str | os.PathLike[str]) -> bool:
     """True when the last clean check's inputs are all unchanged."""
+    root = os.fspath(project_dir)
+    cached = _read(os.path.join(root, CACHE_DIR, CACHE_FILE))
+    if cached is None:
+        return False
     try:
-        cached = json.loads((project_dir / CACHE_DIR / CACHE_FILE).read_bytes())
-        files = cached["files"]
-        if not isinstance(files, dict):
-            return False
-        return bool(_state(project_dir, files) == cached)
-    except (OSError, ValueError, KeyError, TypeError):
+        lines = cached.decode().splitlines()
+    except UnicodeDecodeError:
+        return False
+    fields = [line.split(" ", 2) for line in lines]
+    if not fields or fields[0][0] != "code" or any(len(parts) != 3 for parts in fields[1:]):
+        return False
+    inputs = [parts[2] for parts in fields if parts[0] == "file"]
+    try:
+        return bool(inputs) and _state(root, inputs) == lines
+    except ValueError:
         return False

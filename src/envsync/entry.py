@@ -5,20 +5,19 @@ the Typer app."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 
-def _project_of_plain_check(arguments: list[str]) -> Path | None:
+def _project_of_plain_check(arguments: list[str]) -> str | None:
     """The project of ``check [--project DIR | -C DIR]``; None for anything else."""
     if not arguments or arguments[0] != "check":
         return None
     rest = arguments[1:]
     if not rest:
-        return Path(".")
+        return "."
     if len(rest) == 2 and rest[0] in ("--project", "-C"):
-        return Path(rest[1])
+        return rest[1]
     if len(rest) == 1 and rest[0].startswith("--project="):
-        return Path(rest[0].removeprefix("--project="))
+        return rest[0].removeprefix("--project=")
     return None
 
 
