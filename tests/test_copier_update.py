@@ -33,10 +33,7 @@ def _commit_all(cwd: Path, message: str) -> None:
 
 
 def test_copier_update_after_envsync_set(template_src: Path, tmp_path: Path) -> None:
-    template = Path(shutil.copytree(template_src, tmp_path / "template"))
-    _git("init", "-q", cwd=template)
-    _commit_all(template, "template v1")
-    _git("tag", "v1", cwd=template)
+    template = _template_repo(template_src, tmp_path)
 
     project = tmp_path / "project"
     copier = [BIN / "copier"]

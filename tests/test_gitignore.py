@@ -5,23 +5,13 @@ git is the judge throughout: ``git add -A`` after the command must not stage the
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from envsync import file_io, gitignore
 from tests.conftest import envsync
-
-
-def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+from tests.git_repo import git as _git
 
 
 def _staged_after_add_all(project: Path) -> set[str]:

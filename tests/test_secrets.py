@@ -7,7 +7,6 @@ repository and a fresh clone, and prove Alembic still connects to a real Postgre
 from __future__ import annotations
 
 import re
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from envsync.formats.compose_interpolation import interpolate
 from envsync.live import server
 from envsync.live.server import ServerSpec
 from tests.conftest import alembic, copier_copy, envsync, envsync_process, snapshot
+from tests.git_repo import git as _git
 from tests.readers import env_url
 
 PRIVATE = ("docker-compose.yml", "backend/.env", "backend/alembic.ini", "CLAUDE.md")
@@ -33,16 +33,6 @@ PASSWORD = "Hunter2-$ecret/p@ss%41:x"
 
 def _mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
-
-
-def _git(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def _commit_all(project: Path) -> None:

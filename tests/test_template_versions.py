@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 from tests.conftest import BIN, envsync, snapshot
-from tests.test_copier_update import _commit_all, _git
+from tests.test_copier_update import _commit_all, _copier_update, _git, _template_repo
 
 
 def test_prose_of_another_version_inside_the_section_is_not_drift(project: Path) -> None:
@@ -28,10 +27,7 @@ def test_prose_of_another_version_inside_the_section_is_not_drift(project: Path)
 def test_copier_update_to_a_reworded_template_needs_no_render(
     template_src: Path, tmp_path: Path
 ) -> None:
-    template = Path(shutil.copytree(template_src, tmp_path / "template"))
-    _git("init", "-q", cwd=template)
-    _commit_all(template, "template v1")
-    _git("tag", "v1", cwd=template)
+    template = _template_repo(template_src, tmp_path)
     project = tmp_path / "project"
     copier = [BIN / "copier"]
     subprocess.run(
@@ -53,13 +49,7 @@ def test_copier_update_to_a_reworded_template_needs_no_render(
     _commit_all(template, "template v2")
     _git("tag", "v2", cwd=template)
 
-    update = subprocess.run(
-        [*copier, "update", "--trust", "--defaults", "--quiet"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    update = _copier_update(project)
     assert update.returncode == 0, update.stderr
     assert "For development, never production." in (project / "CLAUDE.md").read_text()
     check = envsync("check", cwd=project)

@@ -69,7 +69,7 @@ class _Edit:
 
 
 @dataclass
-class _Workspace:
+class Workspace:
     """The project's files as the plan has them: read once, then edited in memory."""
 
     project_dir: Path
@@ -178,7 +178,7 @@ def _redirect(
     return _Edit(target.file, "dotenv", target.key, value, place.origin or place.where())
 
 
-def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding], list[_Edit]]:
+def _evaluate(place: Place, facts: Facts, ws: Workspace) -> tuple[list[Finding], list[_Edit]]:
     findings: list[Finding] = []
     try:
         return _compare(place, facts, ws, findings)
@@ -189,7 +189,7 @@ def _evaluate(place: Place, facts: Facts, ws: _Workspace) -> tuple[list[Finding]
 
 
 def _compare(
-    place: Place, facts: Facts, ws: _Workspace, findings: list[Finding]
+    place: Place, facts: Facts, ws: Workspace, findings: list[Finding]
 ) -> tuple[list[Finding], list[_Edit]]:
     """The place's findings (also put in ``findings`` before any repair is worked out, so a
     check reports them even when the repair is impossible) and the edits that repair it."""
@@ -258,7 +258,7 @@ def _linked(
     return [finding], edits
 
 
-def _compose_readers(ws: _Workspace, place_map_files: list[tuple[str, str]]) -> set[str]:
+def _compose_readers(ws: Workspace, place_map_files: list[tuple[str, str]]) -> set[str]:
     """The dotenv files compose reads: each compose file's interpolation ``.env`` and every
     ``env_file:`` of its services."""
     from envsync.formats.compose_file import interpolation_file
@@ -279,7 +279,7 @@ def _two_readers(
     place: Place,
     doc: DotenvDocument,
     wanted: str,
-    ws: _Workspace,
+    ws: Workspace,
     findings: list[Finding],
     facts: Facts,
 ) -> tuple[list[Finding], list[_Edit]]:
@@ -435,7 +435,7 @@ def private_files(place_map: PlaceMap, facts: Facts) -> set[str]:
 
 
 def _create_missing(
-    place_map: PlaceMap, facts: Facts, ws: _Workspace
+    place_map: PlaceMap, facts: Facts, ws: Workspace
 ) -> tuple[list[Finding], set[str]]:
     """Files the map names that do not exist: from the template, or empty for a dotenv file."""
     from envsync import render
@@ -473,7 +473,7 @@ def plan(
     ``texts`` stands in for files on disk by project-relative path (``envsync adopt`` plans on
     files it has not written yet). ``map_text``: the map's new text, when it changes too.
     """
-    ws = _Workspace(project_dir, dict(texts or {}), os.environ, strict=strict)
+    ws = Workspace(project_dir, dict(texts or {}), os.environ, strict=strict)
     findings, created = _create_missing(place_map, facts, ws)
     files = list(dict.fromkeys((p.file, p.format) for p in place_map.places))
     ws.compose_read = _compose_readers(ws, [(fill(f, facts.values), fmt) for f, fmt in files])
@@ -522,7 +522,7 @@ def plan(
 
 
 def _ignore_change(
-    project_dir: Path, place_map: PlaceMap, private: set[str], ws: _Workspace
+    project_dir: Path, place_map: PlaceMap, private: set[str], ws: Workspace
 ) -> Change | None:
     """``.gitignore`` with the lines that keep the env files holding a secret out of git, even
     before there is a repository: its first ``git add -A`` must not take them. Written first."""
@@ -551,7 +551,7 @@ def _ignore_change(
     )
 
 
-def _apply_edits(edits: list[_Edit], ws: _Workspace) -> None:
+def _apply_edits(edits: list[_Edit], ws: Workspace) -> None:
     chosen: dict[tuple[str, str], _Edit] = {}
     for edit in edits:
         earlier = chosen.setdefault((edit.file, edit.key), edit)
@@ -572,7 +572,7 @@ def _apply_edits(edits: list[_Edit], ws: _Workspace) -> None:
             ws.texts[edit.file] = doc.write(edit.key, edit.source)
 
 
-def _verify(place_map: PlaceMap, facts: Facts, ws: _Workspace) -> None:
+def _verify(place_map: PlaceMap, facts: Facts, ws: Workspace) -> None:
     """Read every place back from the repaired texts: a repair that did not take is an error,
     never a file written wrong."""
     for place in place_map.places:

@@ -62,6 +62,16 @@ class Document(Protocol):
     def write(self, locator: str, source: str | tuple[str, ...]) -> str: ...
 
 
+class Unreferenced:
+    """A format without variable references: every value reads as it is written."""
+
+    def references(self, source: str) -> tuple[str, ...]:
+        return ()
+
+    def definition(self, name: str) -> Target | None:
+        return None
+
+
 def document(fmt: str, text: str, context: Context) -> Document:
     from envsync.formats import (
         compose_file,

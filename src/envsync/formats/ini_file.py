@@ -12,7 +12,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from envsync.errors import FormatError
-from envsync.formats import Context, Reading, Target
+from envsync.formats import Context, Reading, Unreferenced
 
 _LOCATOR = re.compile(r"\[(?P<section>[^\]]+)\]\s*(?P<key>.+)")
 _SECTION = re.compile(r"\[(?P<header>.+)\]")
@@ -55,7 +55,7 @@ def _error_message(error: configparser.Error) -> str:
     return f"cannot be read by Alembic: {type(error).__name__}"
 
 
-class IniDocument:
+class IniDocument(Unreferenced):
     def __init__(self, text: str, context: Context) -> None:
         self.text = text
         self.path = context.path
@@ -86,12 +86,6 @@ class IniDocument:
 
     def escape(self, value: str) -> str:
         return quote(value)
-
-    def references(self, source: str) -> tuple[str, ...]:
-        return ()
-
-    def definition(self, name: str) -> Target | None:
-        return None
 
     def write(self, locator: str, source: str | tuple[str, ...]) -> str:
         assert isinstance(source, str)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from envsync.errors import OwnershipError
-from envsync.formats import Context, Reading, Target
+from envsync.formats import Context, Reading, Unreferenced
 
 BEGIN = "<!-- envsync:begin "
 END = "<!-- envsync:end "
@@ -81,7 +81,7 @@ def locate(lines: list[str], path: str, name: str = DEFAULT_SECTION) -> Section 
     return Section(begins[0], ends[0])
 
 
-class MarkdownDocument:
+class MarkdownDocument(Unreferenced):
     def __init__(self, text: str, context: Context) -> None:
         self.text = text
         self.path = context.path
@@ -121,12 +121,6 @@ class MarkdownDocument:
 
     def escape(self, value: str) -> str:
         return value  # a fenced block is literal for every value
-
-    def references(self, source: str) -> tuple[str, ...]:
-        return ()
-
-    def definition(self, name: str) -> Target | None:
-        return None
 
     def write(self, locator: str, source: str | tuple[str, ...]) -> str:
         assert isinstance(source, str)

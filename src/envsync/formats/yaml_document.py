@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import yaml
 
 from envsync.errors import FormatError
-from envsync.formats import Context, Reading, Target, yaml_nodes
+from envsync.formats import Context, Reading, Unreferenced, yaml_nodes
 
 _SEGMENT = re.compile(r'"(?P<quoted>[^"]*)"|(?P<plain>[^."]+)')
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
@@ -57,7 +57,7 @@ class Found:
     list_item: bool = False
 
 
-class YamlDocument:
+class YamlDocument(Unreferenced):
     # compose's `environment:` may be a list of `KEY=value` items.
     list_environment = False
 
@@ -82,12 +82,6 @@ class YamlDocument:
 
     def escape(self, value: str) -> str:
         return value
-
-    def references(self, source: str) -> tuple[str, ...]:
-        return ()
-
-    def definition(self, name: str) -> Target | None:
-        return None
 
     def _child(self, node: yaml.Node | None, segment: str) -> tuple[yaml.Node, bool] | None:
         if isinstance(node, yaml.MappingNode):

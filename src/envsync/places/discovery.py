@@ -21,11 +21,12 @@ from pathlib import Path, PurePosixPath
 
 import yaml
 
-from envsync import database_url, file_io
+from envsync import database_url
 from envsync.errors import EnvsyncError
-from envsync.formats import Context, Document, document, markdown_section, yaml_nodes
+from envsync.formats import Document, markdown_section, yaml_nodes
 from envsync.formats.compose_file import ComposeDocument, interpolation_file
 from envsync.places.model import VIEWS, Place, Url
+from envsync.plan import Workspace
 
 # What the postgres image does without POSTGRES_USER / POSTGRES_DB, and libpq without a port.
 IMAGE_DEFAULT_USER = "postgres"
@@ -202,7 +203,7 @@ class _Discoverer:
     def __init__(self, project_dir: Path) -> None:
         self.project_dir = project_dir
         self.files = project_files(project_dir)
-        self.texts: dict[str, str | None] = {}
+        self.workspace = Workspace(project_dir, {}, os.environ)
         self.notes: list[str] = []
         self.found: list[Found] = []
         self.seen: set[tuple[str, str]] = set()
@@ -211,16 +212,10 @@ class _Discoverer:
     # -- files -------------------------------------------------------------------------------
 
     def text(self, path: str) -> str | None:
-        if path not in self.texts:
-            found = file_io.read(self.project_dir / path, path)
-            self.texts[path] = found.text if found else None
-        return self.texts[path]
+        return self.workspace.text(path)
 
     def document(self, path: str, fmt: str) -> Document | None:
-        text = self.text(path)
-        if text is None:
-            return None
-        return document(fmt, text, Context(path, self.project_dir, os.environ, self.text))
+        return self.workspace.document(path, fmt)
 
     def add(self, found: Found) -> None:
         if found.place is not None:
