@@ -8,7 +8,7 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from envsync import answers
-from tests.conftest import REPO, snapshot
+from tests.conftest import REPO, envsync, snapshot
 from tests.readers import Credentials, all_credentials, env_url, ini_url
 
 EXPECTED_FILES = {
@@ -122,3 +122,28 @@ def test_copier_refuses_an_invalid_answer_and_writes_nothing(template_src, tmp_p
     assert result.returncode != 0
     assert "db_port must be between 1 and 65535" in result.stderr
     assert not (tmp_path / "bad" / "docker-compose.yml").exists()
+
+
+def test_the_ci_workflow_follows_the_project_but_keeps_its_own_password(project: Path) -> None:
+    """The generated workflow's database is one more copy: its user and database follow the
+    project, its password is the map's throwaway ci_db_password, never the development one."""
+    assert envsync("set", "db_user=renamed", "db_name=other_db", "db_password=Dev-0nly",
+                   cwd=project).returncode == 0  # fmt: skip
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    job = workflow["jobs"]["migrate"]
+    service = job["services"]["postgres"]["env"]
+    url = make_url(job["env"]["DATABASE_URL"])
+    assert (service["POSTGRES_USER"], service["POSTGRES_DB"]) == ("renamed", "other_db")
+    assert (url.username, url.database, url.host, url.port) == (
+        "renamed",
+        "other_db",
+        "127.0.0.1",
+        5432,
+    )
+    assert service["POSTGRES_PASSWORD"] == url.password == "ci-only-password"
+    assert "Dev-0nly" not in (project / ".github/workflows/ci.yml").read_text()
+    assert envsync("set", "ci_db_password=another-ci-pw", cwd=project).returncode == 0
+    job = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["migrate"]
+    assert job["services"]["postgres"]["env"]["POSTGRES_PASSWORD"] == "another-ci-pw"
+    assert make_url(job["env"]["DATABASE_URL"]).password == "another-ci-pw"
+    assert envsync("check", cwd=project).returncode == 0

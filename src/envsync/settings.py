@@ -69,9 +69,10 @@ def set_facts(
         # one the team edited is theirs.
         regenerated = render.template_for(MAP_FILE, validated)
         if regenerated is not None:
+            for name, value in changed_own.items():
+                regenerated = map_file.with_fact(regenerated, name, value)
             map_text = regenerated
             new_map = map_file.parse(regenerated)
-            own_facts = dict(new_map.facts)
     new_facts = facts_module.from_answers(validated, new_map)
     new_plan = plan.plan(project_dir, new_facts, new_map, map_text=map_text)
     answers_path = project_dir / ANSWERS_FILE
