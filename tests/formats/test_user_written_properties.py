@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from envsync.formats.compose_file import ComposeDocument
 from envsync.formats.dotenv_file import DotenvDocument
 from envsync.formats.ini_file import IniDocument
+from envsync.formats.markdown_section import MarkdownDocument
 from tests import compose_v2
 from tests.formats.context import context
 
@@ -164,3 +165,36 @@ def test_compose_repair(text: str, password: str, tmp_path: Path) -> None:
         ComposeDocument(repaired, context("docker-compose.yml", tmp_path)).read(locator).value
         == password
     )
+
+
+@st.composite
+def markdown_files(draw: st.DrawFn) -> tuple[str, list[str]]:
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    indent = draw(st.sampled_from(["", "  "]))
+    labels = draw(st.lists(st.sampled_from(["user", "password", "app url", "port"]),
+                           min_size=1, max_size=4, unique=True))  # fmt: skip
+    prose = st.sampled_from(["Some notes.", "- a list item", "", "```sh\nmake test\n```"])
+    lines = ["# Project", *draw(st.lists(prose, max_size=3))]
+    if draw(st.booleans()):  # an example of the markers in a fence: not the section
+        lines += ["````", "<!-- envsync:begin credentials -->", "````"]
+    lines.append(f"{indent}<!-- envsync:begin credentials (managed by envsync) -->")
+    lines += [f"{indent}Prose of any template version.", f"{indent}```text"]
+    lines += [f"{indent}{label}: {draw(WORD)}" for label in labels]
+    lines += [f"{indent}```", f"{indent}<!-- envsync:end credentials -->"]
+    lines += draw(st.lists(prose, max_size=2))
+    return newline.join(lines) + newline, labels
+
+
+@settings(max_examples=150, deadline=None)
+@given(file=markdown_files(), which=st.integers(0, 3), value=PRINTABLE)
+def test_markdown_repair(file: tuple[str, list[str]], which: int, value: str) -> None:
+    text, labels = file
+    label = labels[which % len(labels)]
+    document = MarkdownDocument(text, context("CLAUDE.md"))
+    repaired = document.write(label, document.escape(value))
+    again = MarkdownDocument(repaired, context("CLAUDE.md"))
+    assert again.read(label).value == value
+    for other in labels:
+        if other != label:
+            assert again.read(other).value == document.read(other).value
+    assert _changed_lines(text, repaired) <= 1
