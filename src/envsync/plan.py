@@ -323,9 +323,11 @@ def _check_port(place: Place, doc: Document, wanted: str | tuple[str, ...]) -> N
     service = place.key.split(".")[1]
     taken_by = doc.publishers(int(wanted), besides=service)
     if taken_by:
-        names = [name for name in fact_names(place.value or "") if isinstance(place.value, str)]
+        from envsync.answers import ANSWERS_FILE
+
+        names = fact_names(place.value) if isinstance(place.value, str) else ()
         raise AnswersError(
-            path=place.file,
+            path=ANSWERS_FILE,
             key=names[0] if names else place.key,
             message=f"host port {wanted} is already published by service {taken_by[0]!r} in "
             f"{place.file}; choose another (envsync set db_port=...)",
