@@ -181,3 +181,23 @@ def test_a_compose_interpolation_error_names_file_and_line_not_the_value(project
         f"envsync: docker-compose.yml:{index + 1}: invalid interpolation format"
     ), result.stderr
     assert "Secret" not in result.stderr
+
+
+def test_diff_masks_a_password_by_where_it_sits_however_it_is_spelled(project: Path) -> None:
+    """Spellings envsync never writes (a lower-case percent-encoding, a YAML escape) sit in
+    context lines of a diff; they are masked because of where they are, not how they read."""
+    assert envsync("set", "db_password=pa/ss:w0rd", cwd=project).returncode == 0
+    env = project / "backend/.env"
+    env.write_text(env.read_text().replace("pa%2Fss%3Aw0rd", "pa%2fss%3aw0rd"))
+    compose = project / "docker-compose.yml"
+    compose.write_text(compose.read_text().replace('"pa/ss:w0rd"', '"\\x70a/ss\\x3aw0rd"'))
+    assert envsync("check", cwd=project).returncode == 0  # the same password to every reader
+    assert envsync("set", "db_name=renamed", "--files-only", cwd=project).returncode == 0
+    for name in ("backend/.env", "docker-compose.yml"):
+        path = project / name
+        path.write_text(path.read_text().replace("renamed", "drifted"))
+    result = envsync("render", "--dry-run", "--diff", cwd=project)
+    assert result.returncode == 0, result.stderr
+    for spelling in ("pa%2fss%3aw0rd", "\\x70a/ss\\x3aw0rd", "pa/ss:w0rd", "pa%2Fss%3Aw0rd"):
+        assert spelling not in result.stdout, spelling
+    assert "POSTGRES_PASSWORD: ********" in result.stdout

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from envsync import database_url
-
 
 @dataclass(frozen=True)
 class Finding:
@@ -56,16 +54,3 @@ _SECRET_FIELDS = re.compile(
 def mask_fields(text: str) -> str:
     """``text`` with the value of every secret field masked, by position, not by spelling."""
     return _SECRET_FIELDS.sub(lambda m: (m["url"] or m["key"]) + MASK, text)
-
-
-def url_findings(path: str, key: str, wanted: str | None, found: str | None) -> list[Finding]:
-    """One finding per URL part that differs: spelling (quotes, encoding case) is not drift."""
-    want = database_url.parse(wanted or "")
-    got = database_url.parse(found or "")
-    if found is None or got is None or want is None:
-        return [] if found == wanted else [Finding(path, key, wanted, found, secret=True)]
-    return [
-        Finding(path, f"{key} ({part})", want.part(part), got.part(part), part == "password")
-        for part in database_url.URL_PARTS
-        if want.part(part) != got.part(part)
-    ]

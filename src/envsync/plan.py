@@ -15,7 +15,7 @@ from pathlib import Path
 
 from envsync import check_cache, database_url, file_io, local_secret
 from envsync import facts as facts_module
-from envsync.drift import Finding, mask_fields, mask_text
+from envsync.drift import MASK, Finding, mask_fields, mask_text
 from envsync.errors import AnswersError, EnvsyncError, FormatError, UnrepairableError
 from envsync.facts import Facts
 from envsync.formats import Context, Document, Reading, Target, document
@@ -55,6 +55,7 @@ class Plan:
     findings: tuple[Finding, ...]
     # Every project file the plan read: what a cached check must find unchanged.
     inputs: tuple[str, ...] = ()
+    project_dir: Path = Path(".")
 
 
 @dataclass(frozen=True)
@@ -520,7 +521,7 @@ def plan(
     from envsync.answers import ANSWERS_FILE
 
     inputs = (ANSWERS_FILE, MAP_FILE, *ws.originals)
-    return Plan(facts, place_map, tuple(changes), tuple(findings), inputs)
+    return Plan(facts, place_map, tuple(changes), tuple(findings), inputs, project_dir)
 
 
 def _ignore_change(
@@ -690,19 +691,86 @@ def plan_secrets(current_plan: Plan) -> set[str]:
 
 
 def diff(current_plan: Plan, *, show_secrets: bool) -> str:
-    from difflib import unified_diff  # only --diff needs it
-
+    """A unified diff of every change. Secrets are masked by field (where each secret place
+    sits in the parsed file, however it is spelled), then by every spelling of every secret."""
     hidden = set() if show_secrets else plan_secrets(current_plan)
     chunks = []
     for change in current_plan.changes:
         old = (change.old or "").splitlines(keepends=True)
         new = change.new.splitlines(keepends=True)
-        lines = unified_diff(
-            old,
-            new,
-            fromfile=f"a/{change.path}" if change.old is not None else "/dev/null",
-            tofile=f"b/{change.path}",
+        shown_old, shown_new = old, new
+        if not show_secrets:
+            shown_old = _masked_lines(current_plan, change.path, change.old)
+            shown_new = _masked_lines(current_plan, change.path, change.new)
+        text = _unified(
+            (old, shown_old),
+            (new, shown_new),
+            f"a/{change.path}" if change.old is not None else "/dev/null",
+            f"b/{change.path}",
         )
-        text = "".join(lines)
         chunks.append(text if show_secrets else mask_text(mask_fields(text), hidden))
     return "".join(chunks)
+
+
+def _unified(
+    old: tuple[list[str], list[str]], new: tuple[list[str], list[str]], source: str, target: str
+) -> str:
+    """``difflib.unified_diff`` of the real lines, printing their masked twins: a line whose
+    only change is a password still shows as changed."""
+    from difflib import SequenceMatcher  # only --diff needs it
+
+    (old_lines, old_shown), (new_lines, new_shown) = old, new
+    out: list[str] = []
+    for group in SequenceMatcher(None, old_lines, new_lines).get_grouped_opcodes(3):
+        if not out:
+            out += [f"--- {source}\n", f"+++ {target}\n"]
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_range(first[1], last[2])} +{_range(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out += [" " + line for line in old_shown[i1:i2]]
+                continue
+            out += ["-" + line for line in old_shown[i1:i2]]
+            out += ["+" + line for line in new_shown[j1:j2]]
+    return "".join(line if line.endswith("\n") else line + "\n" for line in out)
+
+
+def _range(start: int, stop: int) -> str:
+    """A hunk's line range as unified diffs write it."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+def _masked_lines(current_plan: Plan, path: str, text: str | None) -> list[str]:
+    """``text``'s lines with the value of every secret place of ``path`` masked in place."""
+    lines = (text or "").splitlines(keepends=True)
+    places = [
+        place.resolved(current_plan.facts.values)
+        for place in current_plan.place_map.places
+        if place.file == path
+        and (place.url is not None or current_plan.facts.is_secret(place.facts()))
+    ]
+    if not text or not places:
+        return lines
+    ws = Workspace(current_plan.project_dir, {path: file_io.TextFile(text, False)}, os.environ)
+    try:
+        doc = ws.document(path, places[0].format)
+        readings = [(place, doc.read(place.key)) for place in places] if doc else []
+    except FormatError:
+        return lines
+    for place, reading in readings:
+        if reading.line is None or not isinstance(reading.source, str):
+            continue
+        index = reading.line - 1
+        if index >= len(lines):
+            continue
+        if place.url is not None:
+            raw = database_url.split_raw(reading.source)
+            secret = raw.get("password") if raw else None
+        else:
+            secret = reading.source
+        if secret and secret in lines[index]:
+            lines[index] = lines[index].replace(secret, MASK)
+    return lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import configparser
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from envsync.errors import FormatError
 from envsync.formats import Context, Reading, Unreferenced
@@ -165,17 +165,3 @@ def _section_lines(lines: list[str], section: str) -> tuple[int | None, int]:
             header = index if header is None else header
             last = index
     return header, last
-
-
-def read_url(text: str, *, path: Path | str, here: Path) -> str | None:
-    """``[alembic] sqlalchemy.url`` as Alembic's ``Config`` sees it (``%(here)s`` expanded)."""
-    parser = configparser.ConfigParser(defaults={"here": str(here)})
-    try:
-        parser.read_string(text, source=str(path))
-        return (
-            parser.get("alembic", "sqlalchemy.url")
-            if parser.has_option("alembic", "sqlalchemy.url")
-            else None
-        )
-    except configparser.Error as error:
-        raise FormatError(path=path, message=_error_message(error)) from None

@@ -71,15 +71,3 @@ def indent_of_line(text: str, index: int) -> int:
     start = line_start(text, index)
     line = text[start : line_end(text, index)]
     return len(line) - len(line.lstrip(" "))
-
-
-def block_lines(text: str, key: yaml.Node, value: yaml.Node) -> list[str]:
-    """The lines of ``key: value`` as written, without their line endings."""
-    chunk = text[line_start(text, key.start_mark.index) : end(value)]
-    return chunk.replace("\r\n", "\n").split("\n")
-
-
-def reindent(lines: list[str], delta: int) -> list[str]:
-    if delta >= 0:
-        return [" " * delta + line if line else line for line in lines]
-    return [line[-delta:] if line.startswith(" " * -delta) else line.lstrip(" ") for line in lines]

@@ -192,13 +192,6 @@ def _postgres_url(value: str | None) -> database_url.DatabaseUrl | None:
     return parsed
 
 
-@dataclass
-class _Family:
-    """Parts of one family in one place (``MYAPP_POSTGRES_*`` in one file or service)."""
-
-    parts: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)  # part -> key...
-
-
 class _Discoverer:
     def __init__(self, project_dir: Path) -> None:
         self.project_dir = project_dir
