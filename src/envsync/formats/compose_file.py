@@ -5,14 +5,13 @@ is the host port published for a container port (``services.db.ports``: containe
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 import yaml
 
 from envsync.errors import FormatError
-from envsync.formats import Context, Reading, Target, yaml_nodes
+from envsync.formats import Context, Reading, Target, compose_ports, yaml_nodes
 from envsync.formats.compose_interpolation import (
     InterpolationError,
     escape,
@@ -23,7 +22,6 @@ from envsync.formats.yaml_document import Found, YamlDocument, double_quoted, sp
 
 CONTAINER_PORT = "5432"
 INTERPOLATION_FILE = ".env"
-_PORT_RANGE = re.compile(r"(?P<low>[0-9]+)(?:-(?P<high>[0-9]+))?")
 
 
 def quote(value: str) -> str:
@@ -217,23 +215,25 @@ class ComposeDocument(YamlDocument):
             if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode)
         }
 
+    def _mappings(self, item: yaml.Node) -> list[compose_ports.PortMapping]:
+        """What one ``ports:`` item publishes, as compose reads it (none when it cannot)."""
+        spelled: str | dict[str, str] = (
+            self._fields(item) if isinstance(item, yaml.MappingNode) else self.string(item) or ""
+        )
+        try:
+            return compose_ports.parse(spelled)
+        except compose_ports.PortError:
+            return []
+
     def _published(self, item: yaml.Node, target: str) -> tuple[str, str] | None:
         """(host address, host port) of ``item`` when it publishes container port ``target``
         over TCP (Postgres speaks nothing else); a one-port range counts as that port."""
-        if isinstance(item, yaml.MappingNode):
-            fields = self._fields(item)
-            if fields.get("target") != target or fields.get("protocol", "tcp").lower() != "tcp":
-                return None
-            return fields.get("host_ip", ""), _single(fields.get("published", ""))
-        text = self.string(item) or ""
-        mapping, _, protocol = text.partition("/")
-        if protocol.lower() not in ("", "tcp"):
-            return None
-        host, _, container = mapping.rpartition(":")
-        if _single(container) != target or not host:
-            return None
-        host_ip, _, host_port = host.rpartition(":")
-        return host_ip, _single(host_port)
+        for mapping in self._mappings(item):
+            published = mapping.published
+            if mapping.target == int(target) and mapping.protocol.lower() == "tcp" and published:
+                low, high = published
+                return mapping.host_ip, str(low) if low == high else f"{low}-{high}"
+        return None
 
     def _write_port(self, service_path: str, target: str, port: str) -> str:
         found, item = self._port_item(service_path, target)
@@ -274,25 +274,12 @@ class ComposeDocument(YamlDocument):
         return found
 
     def _binds(self, item: yaml.Node, port: int) -> bool:
-        if isinstance(item, yaml.MappingNode):
-            fields = self._fields(item)
-            published, protocol = fields.get("published", ""), fields.get("protocol", "")
-        else:
-            mapping, _, protocol = (self.string(item) or "").partition("/")
-            host, sep, _ = mapping.rpartition(":")
-            published = host.rpartition(":")[2] if sep else ""
-        match = _PORT_RANGE.fullmatch(published)
-        if protocol.lower() not in ("", "tcp") or match is None:
-            return False
-        return int(match["low"]) <= port <= int(match["high"] or match["low"])
-
-
-def _single(port: str) -> str:
-    """``5432-5432`` is the port 5432; a wider range is no single port."""
-    match = _PORT_RANGE.fullmatch(port)
-    if match and (match["high"] is None or match["high"] == match["low"]):
-        return str(int(match["low"]))
-    return port
+        return any(
+            mapping.protocol.lower() == "tcp"
+            and mapping.published is not None
+            and mapping.published[0] <= port <= mapping.published[1]
+            for mapping in self._mappings(item)
+        )
 
 
 def _port_locator(locator: str) -> tuple[str, str] | None:
