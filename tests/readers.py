@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import yaml
 from alembic.config import Config
 from dotenv import dotenv_values
@@ -92,3 +93,16 @@ def all_credentials(project: Path, backend: str = "backend") -> dict[str, Creden
         "backend/alembic.ini": from_alembic_ini(project, backend),
         "CLAUDE.md": from_claude_md(project),
     }
+
+
+def connect_to_compose_database(project: Path, **options: object) -> psycopg.Connection:
+    """A login to the project's running database with the credentials compose gives it."""
+    credentials = from_compose(project)
+    return psycopg.connect(
+        host="127.0.0.1",
+        port=credentials.port,
+        user=credentials.user,
+        password=credentials.password,
+        dbname=credentials.database,
+        **options,  # type: ignore[arg-type]
+    )

@@ -10,18 +10,11 @@ import psycopg
 import yaml
 
 from tests.conftest import alembic, envsync
-from tests.readers import from_compose
+from tests.readers import connect_to_compose_database, from_compose
 
 
 def _connect(project: Path) -> psycopg.Connection:
-    credentials = from_compose(project)
-    return psycopg.connect(
-        host="127.0.0.1",
-        port=credentials.port,
-        user=credentials.user,
-        password=credentials.password,
-        dbname=credentials.database,
-    )
+    return connect_to_compose_database(project)
 
 
 def test_drift_breaks_alembic_and_render_repairs_it(live_project: Path) -> None:

@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pgserver
-import psycopg
 import pytest
 
 from envsync.live import binaries, run_as
 from envsync.live.server import free_port
 from tests.conftest import BIN, copier_copy
-from tests.readers import from_compose
+from tests.readers import connect_to_compose_database
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the copy is only needed as root")
 
@@ -71,14 +70,7 @@ def test_db_up_as_root_from_a_virtualenv_under_a_closed_home(
         pid = int((project / ".envsync/volumes/db/postmaster.pid").read_text().split()[0])
         executable = Path(os.readlink(f"/proc/{pid}/exe"))
         assert executable.is_relative_to(binaries.SHARED_ROOT)
-        credentials = from_compose(project)
-        with psycopg.connect(
-            host="127.0.0.1",
-            port=credentials.port,
-            user=credentials.user,
-            password=credentials.password,
-            dbname=credentials.database,
-        ) as connection:
+        with connect_to_compose_database(project) as connection:
             connection.execute("CREATE EXTENSION vector")  # share/ and lib/ came along
     finally:
         envsync("db", "down")

@@ -13,21 +13,13 @@ from envsync import answers
 from envsync.live import binaries, compose, rotation, server
 from envsync.live.server import ServerSpec, free_port
 from tests.conftest import alembic, envsync, snapshot
-from tests.readers import from_compose
+from tests.readers import connect_to_compose_database, from_compose
 
 NEW_PASSWORD = "n3w 'pass' w@rd%$x"
 
 
 def _connect(project: Path) -> psycopg.Connection:
-    credentials = from_compose(project)
-    return psycopg.connect(
-        host="127.0.0.1",
-        port=credentials.port,
-        user=credentials.user,
-        password=credentials.password,
-        dbname=credentials.database,
-        autocommit=True,
-    )
+    return connect_to_compose_database(project, autocommit=True)
 
 
 def _keep_a_row(project: Path) -> None:
