@@ -15,6 +15,8 @@ import yaml
 from envsync import file_io, local_secret, render
 from envsync.answers import ANSWER_KEYS, load
 from envsync.errors import EnvsyncError
+from envsync.live import server as live_server
+from envsync.live.server import ServerSpec
 from tests.conftest import BIN, envsync, snapshot
 from tests.layouts import (
     ALL,
@@ -191,6 +193,38 @@ def test_incident_shows_the_table_and_writes_nothing(tmp_path: Path) -> None:
     assert shown.returncode == 1
     assert "sparkle_password" in shown.stdout and "Incident-pw-13" in shown.stdout
     assert snapshot(project) == before
+
+
+def test_the_table_marks_the_credentials_the_running_server_accepts(
+    tmp_path: Path, live_dir: Path
+) -> None:
+    """The incident with its database up: the volume was initialised from compose, so compose's
+    credentials log in and backend/.env's do not."""
+    pytest.importorskip("pgserver")
+    port = live_server.free_port()
+    spec = ServerSpec("postgres", INCIDENT.password, "sparkle", port, live_dir / "pgdata")
+    files = replaced(INCIDENT.files, "5439", str(port))
+    assert isinstance(files, dict)
+    project = git_project(tmp_path / "sparkle", files)
+    before = snapshot(project)
+    live_server.start(spec)
+    try:
+        result = envsync("adopt", cwd=project)
+    finally:
+        live_server.stop(spec.data_dir)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert snapshot(project) == before
+    lines = result.stdout.splitlines()
+    compose = "docker-compose.yml: services.sparkle_db.environment.POSTGRES_PASSWORD"
+    url = "backend/.env: DATABASE_URL"
+    assert any(compose in line and line.endswith("logs in: yes") for line in lines)
+    assert any(
+        url in line and line.split()[-5:] == ["********", "differs", "logs", "in:", "no"]
+        for line in lines
+    )
+    assert f"a read-only login to the server on localhost:{port}" in result.stdout
+    assert "compose's POSTGRES_* apply only to a fresh volume" in result.stdout
+    assert INCIDENT.password not in result.stdout
 
 
 def test_prefer_compose_repairs_only_the_place_that_differs(tmp_path: Path) -> None:
