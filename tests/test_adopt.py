@@ -17,6 +17,7 @@ from envsync.answers import ANSWER_KEYS, load
 from envsync.errors import EnvsyncError
 from envsync.live import server as live_server
 from envsync.live.server import ServerSpec
+from tests import compose_v2
 from tests.conftest import BIN, envsync, snapshot
 from tests.layouts import (
     ALL,
@@ -139,6 +140,31 @@ def test_no_port_is_added_where_the_database_publishes_none(tmp_path: Path) -> N
     assert set(service) == {"image", "environment", "expose"}
     assert "port:" not in (project / "CLAUDE.md").read_text()
     assert "ports" not in (project / "envsync.toml").read_text()
+
+
+@pytest.mark.parametrize("override", [False, True], ids=["base-file", "override-file"])
+def test_add_port_publishes_the_database_on_loopback(tmp_path: Path, override: bool) -> None:
+    files = dict(LAYOUT["expose-only"].files)
+    names = ["docker-compose.yml"]
+    if override:
+        files["compose.override.yml"] = "services:\n  app:\n    environment:\n      DEBUG: '1'\n"
+        names.append("compose.override.yml")
+    project = git_project(tmp_path / "publish", files)
+    base = (project / "docker-compose.yml").read_bytes()
+    result = adopted(project, "--add-port")
+    assert f"--add-port: {names[-1]} publishes the database on 127.0.0.1:5432" in result.stdout
+    ports = compose_v2.project_config(project, *names)["services"]["db"]["ports"]
+    assert [(p["host_ip"], str(p["published"]), p["target"]) for p in ports] == [
+        ("127.0.0.1", "5432", 5432)
+    ]
+    if override:
+        assert (project / "docker-compose.yml").read_bytes() == base
+    section = (project / "CLAUDE.md").read_text()
+    assert "host: 127.0.0.1" in section and "port: 5432" in section
+    # The added port is a place like any other: set moves it.
+    assert envsync("set", "db_port=5544", cwd=project).returncode == 0
+    assert compose_v2.published(project, "db", *names) == [("5544", 5432)]
+    assert envsync("check", cwd=project).returncode == 0
 
 
 def test_a_git_ignored_password_is_never_copied_into_a_tracked_file(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from envsync.answers import ANSWERS_FILE
 from envsync.drift import MASK, Finding
 from envsync.errors import EnvsyncError
 from envsync.formats import markdown_section
+from envsync.formats.compose_file import LOOPBACK
 from envsync.live import probe
 from envsync.places import map_file
 from envsync.places.discovery import Discovery, Found, discover
@@ -100,6 +101,11 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
             f"{found.database.files[0]}: no place gives the database password; set "
             f"POSTGRES_PASSWORD for services.{found.database.service} and run adopt again"
         )
+    added: tuple[Place, ...] = ()
+    if options.add_port and found.port_place is not None:
+        added = (found.port_place,)
+        # From here on the database publishes db_port: the section gives host and port.
+        found = replace(found, database=replace(found.database, port=decided["db_port"]))
     tracked = _tracked_holders(project_dir, found, password)
     storage, home = _storage(found, password, tracked)
     raw = _answers(project_dir, found, decided, storage)
@@ -113,6 +119,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         },
         places=(
             *(f.place for f in found.found if f.place is not None),
+            *added,
             *(() if found.section else _section_places(instructions, found, home)),
         ),
     )
@@ -136,6 +143,13 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     answers_text = answers.dump(raw)
     _write(project_dir, tuple(changes), answers_text)
     notes = [*found.notes, *_notes(found, decided, reference, changes, options.prefer)]
+    if added:
+        notes.append(
+            f"--add-port: {added[0].file} publishes the database on "
+            f"{LOOPBACK}:{decided['db_port']} (this machine only)"
+        )
+    elif options.add_port:
+        notes.append(f"--add-port: the database already publishes port {found.database.port}")
     if storage == local_secret.LOCAL:
         notes.append(
             f"secret_storage: local: the password stays out of files git tracks; envsync reads "
