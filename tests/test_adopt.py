@@ -15,6 +15,9 @@ import yaml
 from envsync import file_io, local_secret, render
 from envsync.answers import ANSWER_KEYS, load
 from envsync.errors import EnvsyncError
+from envsync.live import server as live_server
+from envsync.live.server import ServerSpec
+from tests import compose_v2
 from tests.conftest import BIN, envsync, snapshot
 from tests.layouts import (
     ALL,
@@ -139,6 +142,31 @@ def test_no_port_is_added_where_the_database_publishes_none(tmp_path: Path) -> N
     assert "ports" not in (project / "envsync.toml").read_text()
 
 
+@pytest.mark.parametrize("override", [False, True], ids=["base-file", "override-file"])
+def test_add_port_publishes_the_database_on_loopback(tmp_path: Path, override: bool) -> None:
+    files = dict(LAYOUT["expose-only"].files)
+    names = ["docker-compose.yml"]
+    if override:
+        files["compose.override.yml"] = "services:\n  app:\n    environment:\n      DEBUG: '1'\n"
+        names.append("compose.override.yml")
+    project = git_project(tmp_path / "publish", files)
+    base = (project / "docker-compose.yml").read_bytes()
+    result = adopted(project, "--add-port")
+    assert f"--add-port: {names[-1]} publishes the database on 127.0.0.1:5432" in result.stdout
+    ports = compose_v2.project_config(project, *names)["services"]["db"]["ports"]
+    assert [(p["host_ip"], str(p["published"]), p["target"]) for p in ports] == [
+        ("127.0.0.1", "5432", 5432)
+    ]
+    if override:
+        assert (project / "docker-compose.yml").read_bytes() == base
+    section = (project / "CLAUDE.md").read_text()
+    assert "host: 127.0.0.1" in section and "port: 5432" in section
+    # The added port is a place like any other: set moves it.
+    assert envsync("set", "db_port=5544", cwd=project).returncode == 0
+    assert compose_v2.published(project, "db", *names) == [("5544", 5432)]
+    assert envsync("check", cwd=project).returncode == 0
+
+
 def test_a_git_ignored_password_is_never_copied_into_a_tracked_file(tmp_path: Path) -> None:
     layout = LAYOUT["compose-in-docker-subdirectory"]
     project = git_project(tmp_path / "local", layout.files)
@@ -191,6 +219,38 @@ def test_incident_shows_the_table_and_writes_nothing(tmp_path: Path) -> None:
     assert shown.returncode == 1
     assert "sparkle_password" in shown.stdout and "Incident-pw-13" in shown.stdout
     assert snapshot(project) == before
+
+
+def test_the_table_marks_the_credentials_the_running_server_accepts(
+    tmp_path: Path, live_dir: Path
+) -> None:
+    """The incident with its database up: the volume was initialised from compose, so compose's
+    credentials log in and backend/.env's do not."""
+    pytest.importorskip("pgserver")
+    port = live_server.free_port()
+    spec = ServerSpec("postgres", INCIDENT.password, "sparkle", port, live_dir / "pgdata")
+    files = replaced(INCIDENT.files, "5439", str(port))
+    assert isinstance(files, dict)
+    project = git_project(tmp_path / "sparkle", files)
+    before = snapshot(project)
+    live_server.start(spec)
+    try:
+        result = envsync("adopt", cwd=project)
+    finally:
+        live_server.stop(spec.data_dir)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert snapshot(project) == before
+    lines = result.stdout.splitlines()
+    compose = "docker-compose.yml: services.sparkle_db.environment.POSTGRES_PASSWORD"
+    url = "backend/.env: DATABASE_URL"
+    assert any(compose in line and line.endswith("logs in: yes") for line in lines)
+    assert any(
+        url in line and line.split()[-5:] == ["********", "differs", "logs", "in:", "no"]
+        for line in lines
+    )
+    assert f"a read-only login to the server on localhost:{port}" in result.stdout
+    assert "compose's POSTGRES_* apply only to a fresh volume" in result.stdout
+    assert INCIDENT.password not in result.stdout
 
 
 def test_prefer_compose_repairs_only_the_place_that_differs(tmp_path: Path) -> None:

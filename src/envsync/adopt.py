@@ -25,6 +25,8 @@ from envsync.answers import ANSWERS_FILE
 from envsync.drift import MASK, Finding
 from envsync.errors import EnvsyncError
 from envsync.formats import markdown_section
+from envsync.formats.compose_file import LOOPBACK
+from envsync.live import probe
 from envsync.places import map_file
 from envsync.places.discovery import Discovery, Found, discover
 from envsync.places.map_file import MAP_FILE
@@ -32,6 +34,8 @@ from envsync.places.model import Fact, Place, PlaceMap
 
 # The facts adopt decides, in the order the table shows them.
 ANSWER_FACTS = ("db_service", "db_user", "db_password", "db_name", "db_host", "db_port")
+# The facts a login tries: a place that disagrees on one of them may hold the truth.
+LOGIN_FACTS = ("db_user", "db_password", "db_name")
 MAP_HEADER = """\
 # envsync's map: every place where a fact is written, found by `envsync adopt`.
 # `envsync check` compares each place with the facts (.copier-answers.yml and [facts] below),
@@ -49,6 +53,7 @@ SECTION_END = f"{markdown_section.END}{markdown_section.DEFAULT_SECTION} -->"
 class Options:
     service: str | None = None
     prefer: str | None = None
+    add_port: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,10 @@ class Outcome:
     notes: tuple[str, ...] = ()
     remaining: tuple[Finding, ...] = field(default=())
     planned: plan.Plan | None = None
+    # Place label -> whether its credentials log in to the server that answers on
+    # ``probed``; empty when nothing answers or no driver is installed.
+    logins: dict[str, bool] = field(default_factory=dict)
+    probed: str | None = None
 
     @property
     def conflict(self) -> bool:
@@ -82,13 +91,21 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     found = discover(project_dir, service=options.service)
     decided, disagreements, reference = decide(project_dir, found, options.prefer)
     if disagreements:
-        return Outcome(found, decided, tuple(disagreements), reference)
+        logins, probed = _logins(found, decided, disagreements)
+        return Outcome(
+            found, decided, tuple(disagreements), reference, logins=logins, probed=probed
+        )
     password = decided.get("db_password")
     if not password:
         raise EnvsyncError(
             f"{found.database.files[0]}: no place gives the database password; set "
             f"POSTGRES_PASSWORD for services.{found.database.service} and run adopt again"
         )
+    added: tuple[Place, ...] = ()
+    if options.add_port and found.port_place is not None:
+        added = (found.port_place,)
+        # From here on the database publishes db_port: the section gives host and port.
+        found = replace(found, database=replace(found.database, port=decided["db_port"]))
     tracked = _tracked_holders(project_dir, found, password)
     storage, home = _storage(found, password, tracked)
     raw = _answers(project_dir, found, decided, storage)
@@ -102,6 +119,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         },
         places=(
             *(f.place for f in found.found if f.place is not None),
+            *added,
             *(() if found.section else _section_places(instructions, found, home)),
         ),
     )
@@ -125,6 +143,13 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     answers_text = answers.dump(raw)
     _write(project_dir, tuple(changes), answers_text)
     notes = [*found.notes, *_notes(found, decided, reference, changes, options.prefer)]
+    if added:
+        notes.append(
+            f"--add-port: {added[0].file} publishes the database on "
+            f"{LOOPBACK}:{decided['db_port']} (this machine only)"
+        )
+    elif options.add_port:
+        notes.append(f"--add-port: the database already publishes port {found.database.port}")
     if storage == local_secret.LOCAL:
         notes.append(
             f"secret_storage: local: the password stays out of files git tracks; envsync reads "
@@ -222,6 +247,45 @@ def decide(
     for name, value in defaults.items():
         decided.setdefault(name, value)
     return decided, disagreements, reference
+
+
+def _logins(
+    found: Discovery, decided: dict[str, str], disagreements: list[str]
+) -> tuple[dict[str, bool], str | None]:
+    """Per place label, whether the credentials it names log in to the server that answers on
+    the database's host address; the address tried (None when nothing could be tried)."""
+    if found.database.port is None or not set(disagreements) & set(LOGIN_FACTS):
+        return {}, None  # no host view: nothing on this machine is known to be the database
+    host, port = decided["db_host"], decided["db_port"]
+    if not port.isdigit():
+        return {}, None
+    # The parts of one set of credentials sit in several places (POSTGRES_USER and
+    # POSTGRES_PASSWORD of one service, DB_* of one env file); a URL is a set on its own.
+    groups: dict[tuple[str, str], list[Found]] = {}
+    for f in found.found:
+        if f.place is None or not f.counts or not set(f.values) & set(LOGIN_FACTS):
+            continue
+        within = f.place.key if f.place.url is not None else f.place.key.rpartition(".")[0]
+        groups.setdefault((f.place.file, within), []).append(f)
+    db = found.database
+    candidates: dict[str, probe.Credentials] = {}
+    for members in groups.values():
+        values: dict[str, str] = {}
+        for f in members:
+            values = {**f.values, **values}
+        if "db_password" not in values:
+            continue  # a user or a database name alone is no login to try
+        # What a place leaves out is the service's own (POSTGRES_PASSWORD alone: its user).
+        credentials = probe.Credentials(
+            values.get("db_user", db.user), values["db_password"], values.get("db_name", db.name)
+        )
+        candidates |= {f.label: credentials for f in members}
+    if not candidates:
+        return {}, None
+    accepted = probe.logins(host, int(port), candidates.values())
+    if not accepted:
+        return {}, None
+    return {label: accepted[c] for label, c in candidates.items()}, f"{host}:{port}"
 
 
 def _password_home(found: Discovery) -> str | None:
@@ -503,15 +567,26 @@ def table(outcome: Outcome, *, show_secrets: bool) -> list[str]:
                 mark = "same" if value == reference.values[name] else "differs"
             if not f.counts:
                 mark += " (example, not compared)" if f.place and f.place.example else " (unused)"
+            if name in LOGIN_FACTS and f.label in outcome.logins:
+                login = "logs in: " + ("yes" if outcome.logins[f.label] else "no")
+                mark = f"{mark}  {login}" if mark else login
             rows.append(
                 [name if index == 0 else "", f.label, _shown(name, value, show_secrets), mark]
             )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return [
+    lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
         + ("  " + row[3] if row[3] else "")
         for row in rows
     ]
+    if outcome.probed is not None:
+        lines += [
+            f"logs in: a read-only login to the server on {outcome.probed} with each place's "
+            "user, password and database",
+            "compose's POSTGRES_* apply only to a fresh volume: a database initialised "
+            "earlier keeps its first credentials, so the place that logs in is usually the truth",
+        ]
+    return lines
 
 
 def report(outcome: Outcome, *, show_secrets: bool) -> list[str]:

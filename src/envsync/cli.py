@@ -314,13 +314,20 @@ def adopt(
             "--prefer", help="The place holding the truth when places differ: FILE or 'FILE: KEY'."
         ),
     ] = None,
+    add_port: Annotated[
+        bool,
+        typer.Option(
+            "--add-port",
+            help="Publish the database on 127.0.0.1:db_port when it publishes no port.",
+        ),
+    ] = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Make an existing project managed: find every place, write the answers and the map."""
     from envsync import adopt as adopt_module
 
     with file_io.project_lock(project_dir):
-        outcome = adopt_module.adopt(project_dir, adopt_module.Options(service, prefer))
+        outcome = adopt_module.adopt(project_dir, adopt_module.Options(service, prefer, add_port))
     if outcome.conflict or prefer is not None:
         lines = adopt_module.table(outcome, show_secrets=show_secrets)
         for line in lines:

@@ -21,6 +21,7 @@ from envsync.formats.compose_interpolation import (
 from envsync.formats.yaml_document import Found, YamlDocument, double_quoted, split_locator
 
 CONTAINER_PORT = "5432"
+LOOPBACK = "127.0.0.1"
 INTERPOLATION_FILE = ".env"
 
 
@@ -238,9 +239,12 @@ class ComposeDocument(YamlDocument):
     def _write_port(self, service_path: str, target: str, port: str) -> str:
         found, item = self._port_item(service_path, target)
         if item is None:
-            mapping = double_quoted(f"{port}:{target}")
+            # A port envsync adds is for this machine only: on all interfaces it would put the
+            # development database on the network (places.md, rule 3).
+            spelled = f"{LOOPBACK}:{port}:{target}"
+            mapping = double_quoted(spelled)
             if found.node is None:
-                return super().write(f"{service_path}.ports", (f"{port}:{target}",))
+                return super().write(f"{service_path}.ports", (spelled,))
             assert isinstance(found.node, yaml.SequenceNode)
             return self._append_item(found.node, mapping)
         if isinstance(item, yaml.MappingNode):

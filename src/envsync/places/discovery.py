@@ -134,6 +134,8 @@ class Discovery:
     instructions: str | None  # CLAUDE.md or AGENTS.md, when the project has one
     section: bool  # whether it already has the envsync section
     notes: tuple[str, ...] = field(default=())
+    # Where ``adopt --add-port`` publishes the database's port when it publishes none.
+    port_place: Place | None = None
 
 
 def discover(project_dir: Path, *, service: str | None = None) -> Discovery:
@@ -201,6 +203,7 @@ class _Discoverer:
         self.found: list[Found] = []
         self.seen: set[tuple[str, str]] = set()
         self.db_host: str | None = None
+        self.compose_paths: list[str] = []
 
     # -- files -------------------------------------------------------------------------------
 
@@ -235,8 +238,28 @@ class _Discoverer:
                 self.workflow(path)
         instructions, section = self.instructions()
         return Discovery(
-            db, tuple(self.found), self.db_host, instructions, section, tuple(self.notes)
+            db,
+            tuple(self.found),
+            self.db_host,
+            instructions,
+            section,
+            tuple(self.notes),
+            self.port_place(db),
         )
+
+    def port_place(self, db: Database) -> Place | None:
+        """The override file when the project has one (a published port is a local choice; the
+        base file may be the one a deployment reads), else the database's own compose file."""
+        if db.port is not None:
+            return None
+        overrides = [
+            path
+            for path in self.compose_paths
+            if PurePosixPath(path).parent.as_posix() == db.directory
+            and _OVERRIDE.fullmatch(PurePosixPath(path).name)
+        ]
+        file = overrides[0] if overrides else db.files[0]
+        return Place(file, "compose", f"services.{_quoted(db.service)}.ports", "{db_port}")
 
     def compose_files(self) -> list[str]:
         found = []
@@ -261,7 +284,7 @@ class _Discoverer:
         return sorted(found, key=order)
 
     def database(self, wanted: str | None) -> Database:
-        compose_files = self.compose_files()
+        compose_files = self.compose_paths = self.compose_files()
         if not compose_files:
             raise EnvsyncError(
                 f"{self.project_dir}: no compose file (compose.yaml, docker-compose.yml, ...) here "
