@@ -24,7 +24,8 @@ class Credentials:
 
 
 def answers(host: str, port: int) -> bool:
-    """Whether something accepts TCP connections on ``host:port``."""
+    """Whether something accepts TCP connections on ``host:port`` (whose server it is, a login
+    tells)."""
     try:
         with socket.create_connection((host, port), timeout=TIMEOUT):
             return True

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import socket
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from typing import Any
 from envsync import answers as answers_module
 from envsync.answers import Answers
 from envsync.errors import AnswersError, LiveChangeError
-from envsync.live import compose, server
+from envsync.live import compose, probe, server
 from envsync.live.local_database import VOLUMES_DIR
 from envsync.sql_text import identifier, literal
 
@@ -83,7 +82,7 @@ def change_live(
     container = compose.running_container(project_dir, old.db_service)
     if container is not None:
         return _compose(project_dir, container, old, new)
-    if _answers(old.db_host, old.db_port):
+    if probe.answers(old.db_host, old.db_port):
         return _tcp(old, new)
     return LiveOutcome(False, f"no database of this project runs: {_VOLUME_NOTE}")
 
@@ -301,15 +300,6 @@ def _connect(host: str, port: int, values: Answers) -> Any:
         dbname=values.db_name,
         connect_timeout=CONNECT_TIMEOUT,
     )
-
-
-def _answers(host: str, port: int) -> bool:
-    """Whether anything accepts TCP connections there (whose server it is, the login tells)."""
-    try:
-        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
-            return True
-    except OSError:
-        return False
 
 
 def _rename_refusal(where: str, old: Answers, new: Answers) -> str:
