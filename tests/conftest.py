@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from envsync.cli import app
-from envsync.live.server import free_port
+from envsync.live import server
+from envsync.live.server import ServerSpec, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 # The files envsync manages in a project made with the default answers.
@@ -118,6 +119,20 @@ def live_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def another_projects_server(project: Path, live_dir: Path) -> Iterator[int]:
+    """Another project's database on the port ``project`` names (moved to a free one), with
+    credentials of its own; stopped after the test."""
+    port = free_port()
+    assert envsync("set", "--files-only", f"db_port={port}", cwd=project).returncode == 0
+    data_dir = live_dir / "other-project"
+    server.start(ServerSpec("someone", "their-secret", "theirs", port, data_dir))
+    try:
+        yield port
+    finally:
+        server.stop(data_dir)
 
 
 @pytest.fixture

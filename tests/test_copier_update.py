@@ -35,15 +35,7 @@ def _commit_all(cwd: Path, message: str) -> None:
 def test_copier_update_after_envsync_set(template_src: Path, tmp_path: Path) -> None:
     template = _template_repo(template_src, tmp_path)
 
-    project = tmp_path / "project"
-    copier = [BIN / "copier"]
-    subprocess.run(
-        [*copier, "copy", "--trust", "--defaults", "--quiet", str(template), str(project)],
-        check=True,
-        capture_output=True,
-    )
-    _git("init", "-q", cwd=project)
-    _commit_all(project, "generated")
+    project = _generated(template, tmp_path / "project")
     before = yaml.safe_load((project / ".copier-answers.yml").read_text())
 
     assert envsync("set", "db_port=6001", "db_user=renamed", cwd=project).returncode == 0
@@ -58,13 +50,7 @@ def test_copier_update_after_envsync_set(template_src: Path, tmp_path: Path) -> 
     _commit_all(template, "template v2")
     _git("tag", "v2", cwd=template)
 
-    update = subprocess.run(
-        [*copier, "update", "--trust", "--defaults", "--quiet"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    update = _copier_update(project)
     assert update.returncode == 0, update.stderr
     after = yaml.safe_load((project / ".copier-answers.yml").read_text())
     assert after["_commit"] == "v2"
@@ -82,6 +68,18 @@ def _template_repo(template_src: Path, tmp_path: Path) -> Path:
     _commit_all(template, "template v1")
     _git("tag", "v1", cwd=template)
     return template
+
+
+def _generated(template: Path, project: Path) -> Path:
+    """``copier copy`` of ``template``, committed in a new git repository, as the README says."""
+    subprocess.run(
+        [BIN / "copier", "copy", "--trust", "--defaults", "--quiet", str(template), str(project)],
+        check=True,
+        capture_output=True,
+    )
+    _git("init", "-q", cwd=project)
+    _commit_all(project, "generated")
+    return project
 
 
 def _release_v2(template: Path) -> None:

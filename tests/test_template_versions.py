@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
-from tests.conftest import BIN, envsync, snapshot
-from tests.test_copier_update import _commit_all, _copier_update, _git, _template_repo
+from tests.conftest import envsync, snapshot
+from tests.test_copier_update import (
+    _commit_all,
+    _copier_update,
+    _generated,
+    _git,
+    _template_repo,
+)
 
 
 def test_prose_of_another_version_inside_the_section_is_not_drift(project: Path) -> None:
@@ -28,15 +33,7 @@ def test_copier_update_to_a_reworded_template_needs_no_render(
     template_src: Path, tmp_path: Path
 ) -> None:
     template = _template_repo(template_src, tmp_path)
-    project = tmp_path / "project"
-    copier = [BIN / "copier"]
-    subprocess.run(
-        [*copier, "copy", "--trust", "--defaults", "--quiet", str(template), str(project)],
-        check=True,
-        capture_output=True,
-    )
-    _git("init", "-q", cwd=project)
-    _commit_all(project, "generated")
+    project = _generated(template, tmp_path / "project")
 
     section = template / "template/CLAUDE.md.jinja"
     section.write_text(

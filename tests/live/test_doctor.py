@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from envsync.live import compose, server
-from envsync.live.server import ServerSpec, free_port
+from envsync.live import compose
+from envsync.live.server import free_port
 from tests.conftest import alembic, envsync
 
 
@@ -106,17 +106,11 @@ def test_bad_input_exits_2(project: Path) -> None:
 
 
 def test_another_projects_server_on_the_port_is_named_and_the_volume_not_blamed(
-    project: Path, live_dir: Path
+    project: Path, another_projects_server: int
 ) -> None:
-    port = free_port()
-    assert envsync("set", "--files-only", f"db_port={port}", cwd=project).returncode == 0
-    data_dir = live_dir / "other-project"
-    server.start(ServerSpec("someone", "their-secret", "theirs", port, data_dir))
-    try:
-        code, report = _report(project)
-        output = envsync("doctor", cwd=project).stdout
-    finally:
-        server.stop(data_dir)
+    port = another_projects_server
+    code, report = _report(project)
+    output = envsync("doctor", cwd=project).stdout
     assert code == 1
     assert report["server reachable"] == f"[ok] a server answers on 127.0.0.1:{port}"
     assert report["authentication"].startswith(

@@ -110,21 +110,14 @@ def test_a_server_reached_only_over_tcp_takes_the_password_with_the_old_one(
 
 
 def test_another_projects_server_on_the_port_stops_the_change(
-    project: Path, live_dir: Path
+    project: Path, another_projects_server: int
 ) -> None:
-    port = free_port()
-    assert envsync("set", "--files-only", f"db_port={port}", cwd=project).returncode == 0
-    data_dir = live_dir / "other-project"
-    server.start(ServerSpec("someone", "their-secret", "theirs", port, data_dir))
-    try:
-        before = snapshot(project)
-        result = envsync("set", f"db_password={NEW_PASSWORD}", cwd=project)
-        assert result.returncode == 2
-        assert f"a server answers on 127.0.0.1:{port} but refuses" in result.stderr
-        assert "nothing was written" in result.stderr
-        assert snapshot(project) == before
-    finally:
-        server.stop(data_dir)
+    before = snapshot(project)
+    result = envsync("set", f"db_password={NEW_PASSWORD}", cwd=project)
+    assert result.returncode == 2
+    assert f"a server answers on 127.0.0.1:{another_projects_server} but refuses" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert snapshot(project) == before
 
 
 def test_a_server_that_goes_away_before_the_change_leaves_every_file(live_project: Path) -> None:
