@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from envsync.cli import app
@@ -28,6 +29,12 @@ MANAGED = (
     ".github/workflows/ci.yml",
 )
 BIN = Path(sys.executable).parent
+
+# The same examples on every run, so a landing never hangs on a new random draw; a developer
+# explores with `pytest --hypothesis-profile=explore` (fresh random examples each run).
+settings.register_profile("ci", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile("ci")
 
 
 # What a clean check remembers (hashes only, git-ignored): not the project's content.
