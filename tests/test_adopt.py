@@ -226,7 +226,6 @@ def test_the_table_marks_the_credentials_the_running_server_accepts(
 ) -> None:
     """The incident with its database up: the volume was initialised from compose, so compose's
     credentials log in and backend/.env's do not."""
-    pytest.importorskip("pgserver")
     port = live_server.free_port()
     spec = ServerSpec("postgres", INCIDENT.password, "sparkle", port, live_dir / "pgdata")
     files = replaced(INCIDENT.files, "5439", str(port))
