@@ -31,6 +31,7 @@ _URL_PATTERN = re.compile(
     re.X,
 )
 
+# SQLAlchemy's names for the parts of a URL, as findings name them.
 URL_PARTS = ("drivername", "user", "password", "host", "port", "database")
 
 

@@ -5,6 +5,7 @@ is the host port published for a container port (``services.db.ports``: containe
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
@@ -18,7 +19,13 @@ from envsync.formats.compose_interpolation import (
     interpolate,
     references,
 )
-from envsync.formats.yaml_document import Found, YamlDocument, double_quoted, split_locator
+from envsync.formats.yaml_document import (
+    Found,
+    YamlDocument,
+    double_quoted,
+    join_locator,
+    split_locator,
+)
 
 CONTAINER_PORT = "5432"
 LOOPBACK = "127.0.0.1"
@@ -123,7 +130,7 @@ class ComposeDocument(YamlDocument):
     def _healthcheck_disabled(self, segments: list[str]) -> bool:
         if len(segments) < 2 or segments[-2] != "healthcheck":
             return False
-        healthcheck = self.find(".".join(_quoted(s) for s in segments[:-1])).node
+        healthcheck = self.find(join_locator(*segments[:-1])).node
         if not isinstance(healthcheck, yaml.MappingNode):
             return False
         disable = yaml_nodes.mapping_get(healthcheck, "disable", self.path)
@@ -137,7 +144,7 @@ class ComposeDocument(YamlDocument):
 
     def env_files(self, service: str) -> list[str]:
         """The service's ``env_file:`` paths, project-relative, in the order compose reads them."""
-        node = self.find(f"services.{_quoted(service)}.env_file").node
+        node = self.find(join_locator("services", service, "env_file")).node
         items = node.value if isinstance(node, yaml.SequenceNode) else [node] if node else []
         base = PurePosixPath(self.path).parent
         paths = []
@@ -145,9 +152,11 @@ class ComposeDocument(YamlDocument):
             if isinstance(item, yaml.MappingNode):
                 entry = yaml_nodes.mapping_get(item, "path", self.path)
                 item = entry[1] if entry else None
-            if isinstance(item, yaml.ScalarNode) and item.value:
-                paths.append((base / item.value).as_posix().removeprefix("./"))
-        return [_normal(path) for path in paths]
+            # Compose interpolates the path like every other string of the file.
+            relative = self.string(item) if isinstance(item, yaml.ScalarNode) else None
+            if relative:
+                paths.append(posixpath.normpath((base / relative).as_posix()))
+        return paths
 
     def _from_env_file(self, service: str, key: str) -> Reading | None:
         """A variable the container gets from an ``env_file:`` (the last file that sets it),
@@ -291,17 +300,7 @@ def _port_locator(locator: str) -> tuple[str, str] | None:
     segments = split_locator(locator)
     if len(segments) >= 3 and segments[0] == "services":
         if segments[-1] == "ports":
-            return ".".join(_quoted(s) for s in segments[:-1]), CONTAINER_PORT
+            return join_locator(*segments[:-1]), CONTAINER_PORT
         if segments[-2] == "ports" and segments[-1].isdigit():
-            return ".".join(_quoted(s) for s in segments[:-2]), segments[-1]
+            return join_locator(*segments[:-2]), segments[-1]
     return None
-
-
-def _normal(path: str) -> str:
-    import posixpath
-
-    return posixpath.normpath(path)
-
-
-def _quoted(segment: str) -> str:
-    return f'"{segment}"' if "." in segment else segment

@@ -39,6 +39,11 @@ def split_locator(locator: str) -> list[str]:
     return segments
 
 
+def join_locator(*segments: str) -> str:
+    """``"services", "my.db", "ports"`` -> ``services."my.db".ports``."""
+    return ".".join(f'"{segment}"' if "." in segment else segment for segment in segments)
+
+
 def double_quoted(source: str) -> str:
     """``source`` as a double-quoted YAML scalar, the one style every YAML reader agrees on."""
     dumped = yaml.dump(

@@ -28,11 +28,11 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from envsync.errors import MapError
+from envsync.formats.compose_names import COMPOSE_NAME
 from envsync.places.model import URL_PARTS, VIEWS, Fact, Place, PlaceMap, Url, fact_names
 
 MAP_FILE = "envsync.toml"
 FORMATS = ("compose", "dotenv", "ini", "markdown", "workflow")
-_COMPOSE_NAME = re.compile(r"(docker-)?compose([.-][^/]*)?\.ya?ml")
 _URL_KEYS = {"view", "scheme", *URL_PARTS}
 _PLACE_KEYS = {"file", "key", "format", "value", "url", "example", "via"}
 
@@ -46,7 +46,7 @@ def format_of(file: str) -> str:
     if path.suffix in {".yml", ".yaml"}:
         if path.parent.as_posix().endswith(".github/workflows"):
             return "workflow"
-        if _COMPOSE_NAME.fullmatch(path.name):
+        if COMPOSE_NAME.fullmatch(path.name):
             return "compose"
     return "dotenv"
 

@@ -12,10 +12,9 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+# SQLAlchemy's names for the parts of a URL: the map and the findings name them so.
+from envsync.database_url import URL_PARTS as URL_PARTS
 from envsync.errors import MapError
-
-# SQLAlchemy's names for the parts of a URL, as findings name them.
-URL_PARTS = ("drivername", "user", "password", "host", "port", "database")
 
 # The two ways a URL reaches the database: from the host, through the port compose publishes,
 # or from another container, through the compose network, where the port is the container's.

@@ -1,0 +1,74 @@
+"""Discovery: every place where an existing project already spells its database credentials.
+
+``envsync adopt`` starts here. Each file is read as its consumer reads it (compose with its
+interpolation, python-dotenv, Alembic's configparser, a workflow as plain YAML) and becomes
+places, each with the values it holds now. Nothing here writes, and nothing here decides which
+value is the truth: that is adopt's business.
+
+The rooms: ``walk`` (the project's files), ``compose_project`` (which compose files, which
+service is the database), ``compose_places`` (the places compose and its env files hold),
+``credentials`` (is this value the database's?), ``sources`` (alembic, CI workflows, the
+instruction file). Each reader returns what it found; this module puts them in order.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+from envsync.places.discovery import compose_places, compose_project, credentials, sources, walk
+from envsync.places.discovery.results import Database, Discovery, Found, Harvest
+from envsync.plan import Workspace
+
+
+def discover(project_dir: Path, *, service: str | None = None) -> Discovery:
+    files = walk.project_files(project_dir)
+    workspace = Workspace(project_dir, {}, os.environ)
+    project = compose_project.compose_files(files)
+    db, other_projects = compose_project.find_database(workspace, project, service)
+    instructions, section, section_places = sources.instructions(workspace)
+    harvest = Harvest.of(
+        [
+            Harvest(notes=[*project.notes, *other_projects]),
+            compose_places.database_places(workspace, db),
+            compose_places.service_places(workspace, db),
+            *(
+                compose_places.env_file_places(workspace, db, path)
+                for path in compose_places.app_env_files(workspace, db, files)
+            ),
+            *(
+                sources.alembic(workspace, db, path)
+                for path in files
+                if PurePosixPath(path).name == "alembic.ini"
+            ),
+            *(sources.workflow(workspace, db, path) for path in files if walk.is_workflow(path)),
+            section_places,
+        ]
+    )
+    found, db_host = credentials.settle_host(_first_of_each(harvest.found))
+    return Discovery(
+        db,
+        tuple(found),
+        db_host,
+        instructions,
+        section,
+        tuple(harvest.notes),
+        compose_places.port_place(db, project.files),
+    )
+
+
+def _first_of_each(found: list[Found]) -> list[Found]:
+    """A place read twice (an env file compose and the app both load) counts once."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for f in found:
+        if f.place is not None:
+            key = (f.place.file, f.place.key)
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(f)
+    return kept
+
+
+__all__ = ["Database", "Discovery", "Found", "discover"]

@@ -1,0 +1,136 @@
+"""Places in the compose project: the database service's own ``POSTGRES_*`` and port, the
+``.env`` lines they refer to, the other services' environments, and the env files compose and
+the application read."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from envsync.formats.compose_file import ComposeDocument, interpolation_file
+from envsync.formats.compose_names import OVERRIDE
+from envsync.formats.yaml_document import join_locator
+from envsync.places.discovery import credentials, walk
+from envsync.places.discovery.compose_project import (
+    IMAGE_DEFAULT_USER,
+    compose_document,
+    directory_of,
+    dotenv_keys,
+    env_files,
+    environment_keys,
+    services,
+)
+from envsync.places.discovery.results import Database, Found, Harvest
+from envsync.places.model import Place
+from envsync.plan import Workspace
+
+_SERVICE_FACTS = (
+    ("POSTGRES_USER", "db_user"),
+    ("POSTGRES_PASSWORD", "db_password"),
+    ("POSTGRES_DB", "db_name"),
+)
+
+
+def database_places(workspace: Workspace, db: Database) -> Harvest:
+    """The service's ``POSTGRES_*`` (in compose or its env files) and its published port; what
+    the image does by default where the project sets nothing."""
+    harvest = Harvest()
+    has = {"POSTGRES_USER": False, "POSTGRES_DB": False}
+    for path in db.files:
+        doc = compose_document(workspace, path)
+        for key, fact in _SERVICE_FACTS:
+            locator = join_locator("services", db.service, "environment", key)
+            reading = doc.read(locator)
+            if not isinstance(reading.value, str):
+                continue
+            has[key] = True
+            via = credentials.whole_reference(doc, reading.source)
+            place = Place(path, "compose", locator, f"{{{fact}}}", via=via)
+            harvest.found.append(Found(place.where(), {fact: reading.value}, place))
+            if via is not None:
+                harvest.add(_definition(workspace, doc, via, fact))
+        for env_file in env_files(doc, db.service):
+            harvest.add(env_file_places(workspace, db, env_file, database=True))
+        locator = join_locator("services", db.service, "ports")
+        reading = doc.read(locator)
+        if isinstance(reading.value, str) and reading.value.isdigit():
+            place = Place(path, "compose", locator, "{db_port}")
+            harvest.found.append(Found(place.where(), {"db_port": reading.value}, place))
+    defined = {
+        f.place.key for f in harvest.found if f.place is not None and f.place.format == "dotenv"
+    }
+    defaults = {}
+    if not has["POSTGRES_USER"] and "POSTGRES_USER" not in defined:
+        defaults["db_user"] = IMAGE_DEFAULT_USER
+    if not has["POSTGRES_DB"] and "POSTGRES_DB" not in defined:
+        defaults["db_name"] = db.user
+    if defaults:
+        label = f"{db.files[0]}: {join_locator('services', db.service)} (the image's default)"
+        harvest.found.append(Found(label, defaults))
+    return harvest
+
+
+def _definition(workspace: Workspace, doc: ComposeDocument, name: str, fact: str) -> Harvest:
+    """The interpolation ``.env`` line that defines a variable a place refers to."""
+    target = doc.definition(name)
+    env = None if target is None else workspace.document(target.file, "dotenv")
+    if target is None or env is None:
+        return Harvest()
+    reading = env.read(target.key)
+    if not isinstance(reading.value, str):
+        return Harvest()
+    place = Place(target.file, "dotenv", target.key, f"{{{fact}}}")
+    return Harvest([Found(place.where(), {fact: reading.value}, place)])
+
+
+def service_places(workspace: Workspace, db: Database) -> Harvest:
+    """URLs and parts in the ``environment:`` of every other service."""
+    harvest = Harvest()
+    for path in db.files:
+        doc = compose_document(workspace, path)
+        for name, _ in services(doc):
+            if name == db.service:
+                continue
+            keys = [
+                (join_locator("services", name, "environment", key), key)
+                for key in environment_keys(doc, name)
+            ]
+            harvest.add(credentials.scan(db, doc, path, "compose", keys))
+    return harvest
+
+
+def app_env_files(workspace: Workspace, db: Database, files: list[str]) -> list[str]:
+    """Env files to read: compose's interpolation ``.env``, every service's ``env_file:``, and
+    every file of the project named like an env file."""
+    named: list[str] = []
+    for path in db.files:
+        doc = compose_document(workspace, path)
+        for name, _ in services(doc):
+            named += env_files(doc, name)
+    interpolation = interpolation_file(db.files[0])
+    found = [interpolation, *named, *(p for p in files if walk.is_env_file(p))]
+    return [p for p in dict.fromkeys(found) if workspace.text(p) is not None]
+
+
+def env_file_places(
+    workspace: Workspace, db: Database, path: str, *, database: bool = False
+) -> Harvest:
+    doc = workspace.document(path, "dotenv")
+    if doc is None:
+        return Harvest()
+    keys = [(key, key) for key in dotenv_keys(doc)]
+    return credentials.scan(db, doc, path, "dotenv", keys, database=database)
+
+
+def port_place(db: Database, compose_paths: tuple[str, ...]) -> Place | None:
+    """Where ``adopt --add-port`` publishes the port: the override file when the project has one
+    (a published port is a local choice; the base file may be the one a deployment reads), else
+    the database's own compose file."""
+    if db.port is not None:
+        return None
+    overrides = [
+        path
+        for path in compose_paths
+        if directory_of(path) == db.directory and OVERRIDE.fullmatch(PurePosixPath(path).name)
+    ]
+    file = overrides[0] if overrides else db.files[0]
+    return Place(file, "compose", join_locator("services", db.service, "ports"), "{db_port}")
