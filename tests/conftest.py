@@ -37,6 +37,19 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile("ci")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """A base directory of this run's own, unless one is given with --basetemp.
+
+    pytest resets ``/tmp/pytest-of-<user>`` to 0700 whenever a session starts; as root the
+    embedded server runs as another user that must traverse it, so a second test run on the
+    same machine would lock the first one's servers out of their data directories.
+    """
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="envsync-tests-")
+        config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
+
+
 # What a clean check remembers (hashes only, git-ignored): not the project's content.
 CHECK_CACHE = (".envsync/check-cache", ".envsync/.gitignore")
 
