@@ -33,7 +33,7 @@ def from_compose(project: Path, service: str = "db") -> Credentials:
     db = data["services"][service]
     env = db["environment"]
     (port_mapping,) = db["ports"]
-    host_port, container_port = _compose_literal(port_mapping).split(":")
+    host_port, container_port = _compose_literal(port_mapping).split(":")[-2:]
     assert container_port == "5432"
     return Credentials(
         user=_compose_literal(env["POSTGRES_USER"]),

@@ -87,7 +87,7 @@ DRIFTS = [
     Drift("docker-compose.yml", "services.db.environment.POSTGRES_DB", COMPOSE_ADDITIONS,
           _sub(r"POSTGRES_DB: .*", "POSTGRES_DB: 'sparkle'")),
     Drift("docker-compose.yml", "services.db.ports", COMPOSE_ADDITIONS,
-          _sub(r'- "5432:5432"', '- "5433:5432"')),
+          _sub(r'- "127.0.0.1:5432:5432"', '- "127.0.0.1:5433:5432"')),
     Drift("docker-compose.yml", "services.db.healthcheck.test", COMPOSE_ADDITIONS,
           _sub(r'"-U", "myproject_user"', '"-U", "postgres"')),
     Drift("backend/.env", "DATABASE_URL (user)", ENV_ADDITIONS,
@@ -166,14 +166,14 @@ def test_list_form_environment_is_repaired_in_place(project: Path) -> None:
 
 def test_a_host_address_bound_by_the_user_is_kept(project: Path) -> None:
     compose = project / "docker-compose.yml"
-    bound = compose.read_text().replace('- "5432:5432"', "- 127.0.0.1:5432:5432")
+    bound = compose.read_text().replace('- "127.0.0.1:5432:5432"', "- 0.0.0.0:5432:5432")
     compose.write_text(bound)
     assert envsync("check", cwd=project).returncode == 0
-    compose.write_text(bound.replace("127.0.0.1:5432:5432", "127.0.0.1:5433:5432"))
+    compose.write_text(bound.replace("0.0.0.0:5432:5432", "0.0.0.0:5433:5432"))
     check = envsync("check", cwd=project)
     assert "services.db.ports: expected '5432', found '5433'" in check.stdout
     assert envsync("render", cwd=project).returncode == 0
-    assert '- "127.0.0.1:5432:5432"' in compose.read_text()
+    assert '- "0.0.0.0:5432:5432"' in compose.read_text()
     assert envsync("check", cwd=project).returncode == 0
 
 

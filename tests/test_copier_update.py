@@ -57,7 +57,7 @@ def test_copier_update_after_envsync_set(template_src: Path, tmp_path: Path) -> 
     assert (after["db_port"], after["db_user"]) == (6001, "renamed")
     assert after["db_password"] == before["db_password"]
     assert "Updated template." in (project / "CLAUDE.md").read_text()
-    assert '"6001:5432"' in (project / "docker-compose.yml").read_text()
+    assert '"127.0.0.1:6001:5432"' in (project / "docker-compose.yml").read_text()
     assert envsync("check", cwd=project).returncode == 0
 
 

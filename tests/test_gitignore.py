@@ -67,7 +67,10 @@ def test_pattern_escapes_wildcards() -> None:
 
 
 def test_switch_to_local_mode_ignores_the_new_env_before_writing_it(project: Path) -> None:
-    """The issue's case: a .gitignore from answers mode does not cover the project's .env."""
+    """The issue's case: a .gitignore from answers mode does not cover the project's .env (the
+    template's has covered it since; a project made by an older version has not)."""
+    ignore = project / ".gitignore"
+    ignore.write_text(ignore.read_text().replace("/.env\n", "", 1))
     _repository(project)
     result = envsync("set", "secret_storage=local", cwd=project)
     assert result.returncode == 0, result.stderr

@@ -175,7 +175,13 @@ def test_docker_compose_v2_reads_every_hostile_file_the_same(
             "POSTGRES_DB": values["db_name"],
         }, value
         assert service["ports"] == [
-            {"mode": "ingress", "target": 5432, "published": "5432", "protocol": "tcp"}
+            {
+                "mode": "ingress",
+                "host_ip": "127.0.0.1",
+                "target": 5432,
+                "published": "5432",
+                "protocol": "tcp",
+            }
         ]
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 from sqlalchemy.engine import make_url
 
 from envsync import answers
+from tests import compose_v2
 from tests.conftest import REPO, envsync, snapshot
+from tests.git_repo import git
 from tests.readers import Credentials, all_credentials, env_url, ini_url
 
 EXPECTED_FILES = {
@@ -147,3 +151,36 @@ def test_the_ci_workflow_follows_the_project_but_keeps_its_own_password(project:
     assert job["services"]["postgres"]["env"]["POSTGRES_PASSWORD"] == "another-ci-pw"
     assert make_url(job["env"]["DATABASE_URL"]).password == "another-ci-pw"
     assert envsync("check", cwd=project).returncode == 0
+
+
+def test_the_database_is_published_on_this_machine_only(project: Path) -> None:
+    """The password sits in tracked files: compose publishes the port on 127.0.0.1, as
+    ``adopt --add-port`` does, and a port change keeps the address."""
+    (port,) = compose_v2.project_config(project)["services"]["db"]["ports"]
+    assert (port["host_ip"], port["published"], port["target"]) == ("127.0.0.1", "5432", 5432)
+    assert envsync("set", "--files-only", "db_port=6001", cwd=project).returncode == 0
+    (port,) = compose_v2.project_config(project)["services"]["db"]["ports"]
+    assert (port["host_ip"], port["published"]) == ("127.0.0.1", "6001")
+
+
+@pytest.mark.parametrize("storage", ["answers", "local"])
+def test_gitignore_hides_the_root_env_in_every_mode(make_project, storage: str) -> None:
+    """The README invites a root .env (compose reads it); git must not see it, or copier
+    update refuses the dirty tree."""
+    project = make_project(secret_storage=storage)
+    assert git("init", "-q", cwd=project).returncode == 0
+    (project / ".env").touch()
+    ignored = git("check-ignore", "--no-index", ".env", "backend/.env", cwd=project)
+    assert ignored.stdout.split() == [".env", "backend/.env"]
+    assert git("check-ignore", "-q", "--no-index", "docs/.env", cwd=project).returncode == 1
+
+
+def test_descriptions_name_the_map_not_four_fixed_files(project: Path) -> None:
+    """The hook, the package and the CLAUDE.md section say what envsync keeps: every place of
+    envsync.toml."""
+    (hook,) = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+    package = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    section = (project / "CLAUDE.md").read_text().split("<!-- envsync:end")[0].rsplit("```", 1)[1]
+    for text in (hook["description"], package["description"], section):
+        assert "envsync.toml" in text, text
+    assert "alembic.ini or CLAUDE.md" not in hook["description"]
