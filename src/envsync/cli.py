@@ -234,10 +234,9 @@ def db_up(project_dir: ProjectDir = Path(".")) -> None:
     from envsync.live import local_database
 
     started = local_database.up(project_dir)
-    spec = started.service
     typer.echo(
-        f"database {spec.service} listening on {started.host}:{started.port} "
-        f"(data: {local_database.VOLUMES_DIR / spec.service}); stop it with `envsync db down`"
+        f"database {started.service} listening on {started.host}:{started.port} "
+        f"(data: {local_database.VOLUMES_DIR / started.service}); stop it with `envsync db down`"
     )
     if started.stale_volume:
         typer.echo(
@@ -262,7 +261,7 @@ def db_status(project_dir: ProjectDir = Path(".")) -> None:
     from envsync.live import local_database
 
     state = local_database.state(project_dir)
-    data = local_database.VOLUMES_DIR / state.service.service
+    data = local_database.VOLUMES_DIR / state.service
     if state.running:
         typer.echo(f"running on {state.host}:{state.port}, data directory {data}")
         return

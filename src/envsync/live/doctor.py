@@ -16,19 +16,24 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from envsync import answers as answers_module
 from envsync import database_url, file_io, local_secret, plan
 from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
 from envsync.drift import MASK
-from envsync.errors import EnvsyncError, FormatError
+from envsync.errors import FormatError
 from envsync.formats import dotenv_file
-from envsync.live import binaries, compose, server
+from envsync.live import binaries, compose, driver, server
 from envsync.live.local_database import VOLUMES_DIR
 from envsync.sql_text import identifier, literal
 
-CONNECT_TIMEOUT = 5
+if TYPE_CHECKING:
+    import psycopg
+
+    Connection = psycopg.Connection[tuple[Any, ...]]
+
 # A migration that creates pgvector: op.execute("CREATE EXTENSION IF NOT EXISTS vector") and kin.
 _CREATES_VECTOR = re.compile(r"create\s+extension\s+(if\s+not\s+exists\s+)?\W?vector\b", re.I)
 
@@ -147,7 +152,7 @@ def _container_check(context: _Context) -> Check:
 def _reachable_check(context: _Context) -> Check:
     host, port = context.url.host or "", context.url.port or 5432
     try:
-        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT):
+        with socket.create_connection((host, port), timeout=driver.CONNECT_TIMEOUT):
             pass
     except OSError as error:
         service = context.answers.db_service
@@ -183,44 +188,27 @@ def _owner(context: _Context) -> _Owner | None:
     return None
 
 
-def _connect(context: _Context, hostaddr: str | None = None):  # type: ignore[no-untyped-def]
-    import psycopg
-
+def _app_login(context: _Context) -> driver.Login:
     url = context.url
-    return psycopg.connect(
-        host=url.host,
-        hostaddr=hostaddr,
-        port=url.port or 5432,
-        user=url.user,
-        password=url.password,
-        dbname=url.database or url.user,
-        connect_timeout=CONNECT_TIMEOUT,
-        autocommit=True,
-    )
+    database = url.database or url.user or ""
+    return driver.Login(url.host or "", url.port or 5432, url.user or "", database, url.password)
 
 
-def _login(context: _Context):  # type: ignore[no-untyped-def]
+def _login(context: _Context) -> tuple[Connection | None, Check]:
     """(connection or None, the authentication check)."""
-    try:
-        import psycopg
-    except ImportError:
-        raise EnvsyncError(
-            "envsync doctor needs a PostgreSQL driver: pip install 'envsync[embedded]'"
-        ) from None
     url = context.url
     name = "authentication"
     try:
-        return _connect(context), Check(
+        return driver.connect(_app_login(context)), Check(
             name, Status.OK, f"user {url.user} logs in to database {url.database}"
         )
-    except psycopg.OperationalError as error:
-        text = str(error)
-    if "password authentication failed" in text:
+    except driver.Refused as error:
+        refused = error
+    if refused.bad_password:
         return None, Check(name, Status.PROBLEM, _refused_message(context))
-    if "does not exist" in text and "database" in text:
+    if refused.missing_database:
         return None, Check(name, Status.PROBLEM, _missing_database_message(context))
-    first_line = text.strip().splitlines()[-1] if text.strip() else "unknown error"
-    return None, Check(name, Status.PROBLEM, f"connection refused by the server: {first_line}")
+    return None, Check(name, Status.PROBLEM, f"connection refused by the server: {refused.reason}")
 
 
 def _other_address_answers(context: _Context) -> str | None:
@@ -234,11 +222,11 @@ def _other_address_answers(context: _Context) -> str | None:
         infos = socket.getaddrinfo(url.host, url.port or 5432, type=socket.SOCK_STREAM)
     except OSError:
         return None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     for address in addresses[1:]:
         try:
-            _connect(context, hostaddr=address).close()
-        except Exception:  # any failure means this address is not the one that works
+            driver.connect(_app_login(context), hostaddr=address).close()
+        except driver.Refused:
             continue
         return f"{addresses[0]} (where a different server answered) and {address}"
     return None
@@ -313,19 +301,13 @@ def _role_missing(context: _Context, owner: _Owner) -> bool:
     only the embedded server's socket or ``docker compose exec`` can tell the two apart.
     """
     user = context.answers.db_user
-    if owner.embedded is not None and owner.embedded.socket_dir is not None:
-        import psycopg
-
+    embedded = owner.embedded
+    if embedded is not None and embedded.socket_dir is not None:
         try:
-            psycopg.connect(
-                host=str(owner.embedded.socket_dir),
-                port=owner.embedded.port,
-                user=user,
-                dbname="postgres",
-                connect_timeout=CONNECT_TIMEOUT,
-            ).close()
-        except psycopg.OperationalError as error:
-            return "does not exist" in str(error) and "role" in str(error)
+            socket = driver.Login(str(embedded.socket_dir), embedded.port, user, "postgres")
+            driver.connect(socket).close()
+        except driver.Refused as error:
+            return error.missing_role
         return False
     if owner.container is not None:
         argv = compose.exec_psql_argv(context.answers.db_service, user, "postgres")
@@ -375,7 +357,7 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def _vector_check(context: _Context, connection) -> Check:  # type: ignore[no-untyped-def]
+def _vector_check(context: _Context, connection: Connection) -> Check:
     row = connection.execute(
         "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
     ).fetchone()
@@ -394,7 +376,7 @@ def _vector_check(context: _Context, connection) -> Check:  # type: ignore[no-un
     return Check("pgvector", Status.OK, f"vector {row[0]} is installed")
 
 
-def _alembic_check(context: _Context, connection) -> Check:  # type: ignore[no-untyped-def]
+def _alembic_check(context: _Context, connection: Connection) -> Check:
     name = "alembic"
     backend = context.answers.backend_dir
     try:
@@ -411,7 +393,8 @@ def _alembic_check(context: _Context, connection) -> Check:  # type: ignore[no-u
     except Exception as error:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
         return Check(name, Status.PROBLEM, f"alembic cannot read {backend}/alembic.ini: {reason}")
-    exists = connection.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()[0]
+    row = connection.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
+    exists = row is not None and row[0]
     current = (
         {row[0] for row in connection.execute("SELECT version_num FROM alembic_version")}
         if exists

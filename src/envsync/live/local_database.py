@@ -13,25 +13,14 @@ from pathlib import Path
 from envsync import answers
 from envsync.errors import FormatError
 from envsync.formats.compose_file import open_document
-from envsync.live import server
+from envsync.live import driver, server
+from envsync.live.server import ServerSpec
 
 COMPOSE_FILE = "docker-compose.yml"
 VOLUMES_DIR = Path(".envsync") / "volumes"
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    """What the compose service declares for its first start."""
-
-    service: str
-    user: str
-    password: str
-    database: str
-    port: int
-    data_dir: Path
-
-
-def service_spec(project_dir: Path) -> ServiceSpec:
+def service_spec(project_dir: Path) -> tuple[str, ServerSpec]:
     """Read the database service from docker-compose.yml as compose would resolve it."""
     service = answers.load(project_dir).db_service
     document = open_document(project_dir, COMPOSE_FILE)
@@ -56,8 +45,7 @@ def service_spec(project_dir: Path) -> ServiceSpec:
             message=f"{prefix}.ports publishes 5432 on {host_port!r}, not a port number",
         )
     user = str(values["POSTGRES_USER"])
-    return ServiceSpec(
-        service=service,
+    return service, ServerSpec(
         user=user,
         password=str(values["POSTGRES_PASSWORD"]),
         # The image's default: POSTGRES_DB falls back to POSTGRES_USER.
@@ -69,7 +57,8 @@ def service_spec(project_dir: Path) -> ServiceSpec:
 
 @dataclass(frozen=True)
 class Started:
-    service: ServiceSpec
+    service: str
+    spec: ServerSpec
     host: str
     port: int
     #: The volume existed and refuses the compose file's POSTGRES_* (the image ignores changes).
@@ -78,50 +67,27 @@ class Started:
 
 def up(project_dir: Path) -> Started:
     """Start the service's server; one already running on another port moves to the files' port."""
-    spec = service_spec(project_dir)
+    service, spec = service_spec(project_dir)
     reused = server.initialised(spec.data_dir)
     running = server.status(spec.data_dir)
     if running is not None and running.port != spec.port:
         server.check_port_free(spec.port)
         server.stop(spec.data_dir)
-    running = server.start(
-        server.ServerSpec(
-            user=spec.user,
-            password=spec.password,
-            database=spec.database,
-            port=spec.port,
-            data_dir=spec.data_dir,
-        )
-    )
-    stale = reused and not _accepts(running.port, spec)
-    return Started(spec, running.host, running.port, stale)
-
-
-def _accepts(port: int, spec: ServiceSpec) -> bool:
-    """Whether the server takes the compose file's login: the proof the volume is up to date."""
-    import psycopg  # installed with pgserver (envsync[embedded]), which got us this far
-
-    try:
-        with psycopg.connect(
-            host="127.0.0.1",
-            port=port,
-            user=spec.user,
-            password=spec.password,
-            dbname=spec.database,
-            connect_timeout=5,
-        ):
-            return True
-    except psycopg.OperationalError:
-        return False
+    running = server.start(spec)
+    # The compose file's login is the proof that the volume is up to date.
+    login = driver.Login("127.0.0.1", running.port, spec.user, spec.database, spec.password)
+    stale = reused and not driver.logs_in(login)
+    return Started(service, spec, running.host, running.port, stale)
 
 
 def down(project_dir: Path) -> bool:
-    return server.stop(service_spec(project_dir).data_dir)
+    return server.stop(service_spec(project_dir)[1].data_dir)
 
 
 @dataclass(frozen=True)
 class State:
-    service: ServiceSpec
+    service: str
+    spec: ServerSpec
     running: bool
     host: str | None
     port: int | None
@@ -129,10 +95,11 @@ class State:
 
 
 def state(project_dir: Path) -> State:
-    spec = service_spec(project_dir)
+    service, spec = service_spec(project_dir)
     current = server.status(spec.data_dir)
     return State(
-        service=spec,
+        service=service,
+        spec=spec,
         running=current is not None,
         host=current.host if current else None,
         port=current.port if current else None,

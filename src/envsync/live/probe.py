@@ -12,6 +12,8 @@ import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from envsync.live import driver
+
 # Seconds to wait for the server, per attempt: a probe must never hold adopt up.
 TIMEOUT = 2
 
@@ -36,32 +38,15 @@ def answers(host: str, port: int) -> bool:
 def logins(host: str, port: int, candidates: Iterable[Credentials]) -> Mapping[Credentials, bool]:
     """Each candidate and whether it logs in; empty when no driver is installed or no server
     answers on ``host:port`` (then there is no evidence, not evidence against every place)."""
-    try:
-        import psycopg
-    except ImportError:
+    if not driver.installed() or not answers(host, port):
         return {}
-    if not answers(host, port):
-        return {}
-    found: dict[Credentials, bool] = {}
-    for candidate in dict.fromkeys(candidates):
-        try:
-            psycopg.connect(
-                host=host,
-                port=port,
-                user=candidate.user,
-                password=candidate.password,
-                dbname=candidate.database,
-                connect_timeout=TIMEOUT,
-                autocommit=True,
-                # Read-only from the first moment, should anything ever run in the session.
-                options="-c default_transaction_read_only=on",
-                application_name="envsync adopt",
-            ).close()
-        except psycopg.Error:
-            found[candidate] = False
-        else:
-            found[candidate] = True
-    return found
+    return {
+        candidate: driver.logs_in(
+            driver.Login(host, port, candidate.user, candidate.database, candidate.password),
+            timeout=TIMEOUT,
+        )
+        for candidate in dict.fromkeys(candidates)
+    }
 
 
 __all__ = ["TIMEOUT", "Credentials", "answers", "logins"]

@@ -19,18 +19,16 @@ import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from envsync import answers as answers_module
 from envsync.answers import Answers
 from envsync.errors import AnswersError, LiveChangeError
-from envsync.live import compose, probe, server
+from envsync.live import compose, driver, probe, server
 from envsync.live.local_database import VOLUMES_DIR
 from envsync.sql_text import identifier, literal
 
 __all__ = ["LiveOutcome", "change_live", "change_sql", "current", "maintenance_database"]
 
-CONNECT_TIMEOUT = 5
 _EXEC_TIMEOUT = 60
 _VOLUME_NOTE = "an existing volume keeps its first password; `envsync doctor` tells how"
 
@@ -158,19 +156,20 @@ def _tcp(old: Answers, new: Answers) -> LiveOutcome:
     where = f"{old.db_host}:{old.db_port}"
     if new.db_user != old.db_user or new.db_name != old.db_name:
         raise LiveChangeError(_rename_refusal(where, old, new))
-    psycopg = _driver()
     try:
-        connection = _connect(old.db_host, old.db_port, old)
-    except psycopg.OperationalError as error:
+        # A role may change its own password; that is all a TCP login can be trusted with.
+        driver.run_statements(_login(old.db_host, old.db_port, old), change_sql(old, new))
+    except driver.Refused as error:
+        if not error.at_login:
+            raise LiveChangeError(
+                f"{where} refused the change ({error.reason}); nothing was written"
+            ) from None
         raise LiveChangeError(
             f"a server answers on {where} but refuses the current login of user {old.db_user} "
-            f"({_reason(error)}): it may be another project's server or a volume initialised "
+            f"({error.reason}): it may be another project's server or a volume initialised "
             "with other values; nothing was written: run `envsync doctor`, or add --files-only "
             "to change only the files"
         ) from None
-    with connection:
-        # A role may change its own password; that is all a TCP login can be trusted with.
-        _run_statements(connection, change_sql(old, new), where)
     # No way back if this fails: neither password logs in any more, hence the error says so.
     _prove(old.db_host, old.db_port, new)
     message = f"changed the database on {where} over TCP; logged in with the new password"
@@ -207,23 +206,14 @@ def _through_socket(execute: Execute, old: Answers, new: Answers) -> None:
 
 def _socket_execute(socket_dir: str, port: int, database: str) -> Execute:
     def execute(role: str, statements: Sequence[str]) -> None:
-        psycopg = _driver()
-        where = "the embedded database"
         try:
-            connection = psycopg.connect(
-                host=socket_dir,
-                port=port,
-                user=role,
-                dbname=database,
-                connect_timeout=CONNECT_TIMEOUT,
-            )
-        except psycopg.OperationalError as error:
+            driver.run_statements(driver.Login(socket_dir, port, role, database), statements)
+        except driver.Refused as error:
+            what = f"a local login as {role}" if error.at_login else "the change"
             raise LiveChangeError(
-                f"{where} refused a local login as {role} ({_reason(error)}); nothing was "
-                "written (add --files-only to change only the files)"
+                f"the embedded database refused {what} ({error.reason}); nothing was written "
+                "(add --files-only to change only the files)"
             ) from None
-        with connection:
-            _run_statements(connection, statements, where)
 
     return execute
 
@@ -254,20 +244,6 @@ def _compose_execute(project_dir: Path, service: str, database: str) -> Execute:
     return execute
 
 
-def _run_statements(connection: Any, statements: Sequence[str], where: str) -> None:
-    """All statements in the connection's one transaction: every change or none."""
-    psycopg = _driver()
-    try:
-        for statement in statements:
-            connection.execute(statement)
-        connection.commit()
-    except psycopg.Error as error:
-        connection.rollback()
-        raise LiveChangeError(
-            f"{where} refused the change ({_reason(error)}); nothing was written"
-        ) from None
-
-
 def _prove_or_revert(host: str, port: int, execute: Execute, old: Answers, new: Answers) -> None:
     """Log in with the new values; if that fails, put the old ones back before raising."""
     try:
@@ -280,26 +256,17 @@ def _prove_or_revert(host: str, port: int, execute: Execute, old: Answers, new: 
 
 
 def _prove(host: str, port: int, new: Answers) -> None:
-    psycopg = _driver()
     try:
-        with _connect(host, port, new) as connection:
-            connection.execute("SELECT 1")
-    except psycopg.Error as error:
+        driver.connect(_login(host, port, new)).close()
+    except driver.Refused as error:
         raise LiveChangeError(
             f"the database took the change but a login as {new.db_user} to {new.db_name} on "
-            f"{host}:{port} then failed ({_reason(error)}); nothing was written"
+            f"{host}:{port} then failed ({error.reason}); nothing was written"
         ) from None
 
 
-def _connect(host: str, port: int, values: Answers) -> Any:
-    return _driver().connect(
-        host=host,
-        port=port,
-        user=values.db_user,
-        password=values.db_password,
-        dbname=values.db_name,
-        connect_timeout=CONNECT_TIMEOUT,
-    )
+def _login(host: str, port: int, values: Answers) -> driver.Login:
+    return driver.Login(host, port, values.db_user, values.db_name, values.db_password)
 
 
 def _rename_refusal(where: str, old: Answers, new: Answers) -> str:
@@ -310,19 +277,3 @@ def _rename_refusal(where: str, old: Answers, new: Answers) -> str:
         f"run: {'; '.join(sql)}; \\password {identifier(new.db_user)}; then `envsync set "
         f"--files-only db_user={new.db_user} db_name={new.db_name}`; nothing was written"
     )
-
-
-def _reason(error: Exception) -> str:
-    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else type(error).__name__
-
-
-def _driver() -> Any:
-    try:
-        import psycopg
-    except ImportError:
-        raise LiveChangeError(
-            "changing the running database needs a PostgreSQL driver: "
-            "pip install 'envsync[embedded]', or add --files-only to change only the files"
-        ) from None
-    return psycopg

@@ -159,9 +159,6 @@ def run(
     ``cwd="/"`` because the unprivileged user usually cannot enter the caller's directory and
     some binaries warn about it.
     """
-    kwargs: dict[str, object] = {}
-    if run_as.uid is not None:
-        kwargs.update(user=run_as.uid, group=run_as.gid, extra_groups=[])
     try:
         result = subprocess.run(
             list(command),
@@ -173,7 +170,9 @@ def run(
             cwd="/",
             check=False,
             timeout=timeout,
-            **kwargs,  # type: ignore[arg-type]
+            user=run_as.uid,
+            group=run_as.gid,
+            extra_groups=None if run_as.uid is None else [],
         )
     except subprocess.TimeoutExpired as exc:
         raise DatabaseError(
