@@ -19,7 +19,7 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from envsync import answers, file_io, local_secret, plan, render
+from envsync import answers, apply, file_io, local_secret, plan, render
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.drift import MASK, Finding
@@ -126,22 +126,18 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     map_text = map_file.dump(place_map, header=MAP_HEADER)
     if map_file.parse(map_text) != place_map:
         raise EnvsyncError(f"{MAP_FILE}: the map adopt wrote does not read back; please report")
-    texts: dict[str, file_io.TextFile | None] = {}
+    rewrites = [plan.Rewrite(MAP_FILE, map_text)]
     if not found.section:
         current = file_io.read(project_dir / instructions, instructions)
-        texts[instructions] = _with_section(current, found, adopted, home, place_map)
+        section = _with_section(current, found, adopted, home, place_map)
+        rewrites.append(plan.Rewrite(instructions, section, ("credentials section",)))
+    rewrites.append(
+        plan.Rewrite(ANSWERS_FILE, answers.dump(raw), private=storage != local_secret.LOCAL)
+    )
     facts = facts_module.from_answers(adopted, place_map)
-    planned = plan.plan(project_dir, facts, place_map, texts=texts, map_text=map_text)
-    changes = list(planned.changes)
-    for path, text in texts.items():
-        assert text is not None
-        old = file_io.read(project_dir / path, path)
-        finding = Finding(path, "credentials section", "present", None)
-        changes.append(
-            plan.Change(path, old.text if old else None, text.text, text.bom, False, (finding,))
-        )
-    answers_text = answers.dump(raw)
-    _write(project_dir, tuple(changes), answers_text)
+    planned = plan.plan(project_dir, facts, place_map, rewrites=rewrites)
+    apply.apply(project_dir, planned.changes)
+    changes = [change for change in planned.changes if change.path != ANSWERS_FILE]
     notes = [*found.notes, *_notes(found, decided, reference, changes, options.prefer)]
     if added:
         notes.append(
@@ -166,7 +162,8 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
             "absolute path or git URL of a clone of the envsync repository (the directory with "
             "copier.yml) and `_commit:` the tag or commit of it that matches this envsync"
         )
-    remaining, _ = plan.check(project_dir)
+    changed = {change.path for change in planned.changes}
+    remaining = tuple(f for f in planned.findings if f.path not in changed)
     return Outcome(
         found,
         decided,
@@ -176,8 +173,8 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         tuple(changes),
         tracked,
         tuple(notes),
-        tuple(remaining),
-        replace(planned, changes=tuple(changes)),
+        remaining,
+        planned,
     )
 
 
@@ -489,37 +486,16 @@ def _with_section(
     adopted: answers.Answers,
     home: str | None,
     place_map: PlaceMap,
-) -> file_io.TextFile:
+) -> str:
     """The file with the section appended after every byte of the user's text."""
-    if current is None:
-        current = file_io.TextFile(f"# {adopted.project_name}\n", False)
-    text = current.text
+    text = current.text if current is not None else f"# {adopted.project_name}\n"
     newline = "\r\n" if "\r\n" in text else "\n"
     if text and not text.endswith("\n"):
         text += newline
     if text.strip() and not text.endswith(newline * 2):
         text += newline
     lines = _section(found, adopted, home, place_map)
-    return file_io.TextFile(text + newline.join(lines) + newline, current.bom)
-
-
-# -- writing -------------------------------------------------------------------------------------
-
-
-def _write(project_dir: Path, changes: tuple[plan.Change, ...], answers_text: str) -> None:
-    """Every file, then the answers last; a failure puts back every file already written."""
-    paths = [*(change.path for change in changes), ANSWERS_FILE]
-    plan.check_writable(project_dir, changes)
-    file_io.check_writable(project_dir / ANSWERS_FILE, ANSWERS_FILE)
-    with file_io.all_or_nothing(project_dir, paths):
-        plan.apply(project_dir, changes)
-        file_io.write(
-            project_dir / ANSWERS_FILE,
-            answers_text,
-            bom=False,
-            new_mode=plan.PRIVATE_MODE,
-            shown=ANSWERS_FILE,
-        )
+    return text + newline.join(lines) + newline
 
 
 # -- what adopt says -----------------------------------------------------------------------------

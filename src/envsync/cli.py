@@ -14,6 +14,7 @@ import typer
 
 from envsync import file_io, file_modes, local_secret
 from envsync import plan as plan_module
+from envsync.apply import apply
 from envsync.drift import MASK, shown, visible
 from envsync.errors import EnvsyncError
 
@@ -89,12 +90,8 @@ def _describe(change: plan_module.Change, *, done: bool = True) -> str:
     return f"{verb} {change.path}" + (f" ({keys})" if keys else "")
 
 
-def _echo_mode_note(
-    project_dir: Path, written: plan_module.Plan, *, with_answers: bool = True
-) -> None:
-    note = file_modes.note(
-        project_dir, plan_module.password_files(written, with_answers=with_answers)
-    )
+def _echo_mode_note(project_dir: Path, written: plan_module.Plan) -> None:
+    note = file_modes.note(project_dir, plan_module.password_files(written))
     if note:
         typer.echo(f"note: {note}")
 
@@ -118,7 +115,7 @@ def render(
             if MASK in diff_text:
                 typer.echo(SECRETS_HINT)
         if not dry_run:
-            plan_module.apply(project_dir, plan.changes)
+            apply(project_dir, plan.changes)
     for change in plan.changes:
         typer.echo(_describe(change, done=not dry_run))
     if not plan.changes:
@@ -127,7 +124,7 @@ def render(
     if note:
         typer.echo(note)
     if not dry_run:
-        _echo_mode_note(project_dir, plan, with_answers=False)
+        _echo_mode_note(project_dir, plan)
 
 
 @app.command()
@@ -212,8 +209,6 @@ def _set(project_dir: Path, assignments: list[str], *, files_only: bool) -> None
         plan, live = set_facts(project_dir, assignments, files_only=files_only)
     if live.message:
         typer.echo(live.message)
-    keys = ", ".join(a.partition("=")[0] for a in assignments)
-    typer.echo(f"updated .copier-answers.yml ({keys})")
     for change in plan.changes:
         typer.echo(_describe(change))
     _echo_mode_note(project_dir, plan)

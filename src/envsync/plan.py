@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +25,6 @@ from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import PLACEHOLDER, URL_PARTS, Place, PlaceMap, fact_names, fill
 
-# Files that hold a secret in clear are created readable by their owner only.
-PRIVATE_MODE = 0o600
-PUBLIC_MODE = 0o644
 LEAK_KEY = "database password (secret_storage: local) in a file git tracks"
 # One reference, the whole of a value: `$NAME`, `${NAME}`, `${NAME:-default}` (even nested).
 _WHOLE_REFERENCE = re.compile(
@@ -45,6 +42,19 @@ class Change:
     bom: bool
     private: bool
     findings: tuple[Finding, ...]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A whole file whose new text the command gives: the answers, the map, the section.
+
+    ``keys`` name what changed in it, for the report; ``private``: it holds a secret.
+    """
+
+    path: str
+    text: str
+    keys: tuple[str, ...] = ()
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -467,26 +477,31 @@ def plan(
     facts: Facts,
     place_map: PlaceMap,
     *,
-    texts: Mapping[str, file_io.TextFile | None] | None = None,
-    map_text: str | None = None,
+    rewrites: Sequence[Rewrite] = (),
     strict: bool = True,
 ) -> Plan:
     """Everything that would change, computed before anything is written.
 
-    ``texts`` stands in for files on disk by project-relative path (``envsync adopt`` plans on
-    files it has not written yet). ``map_text``: the map's new text, when it changes too.
+    ``rewrites``: whole files the command writes too (the answers, the map, the section); the
+    places in them are read from their new text.
     """
-    ws = Workspace(project_dir, dict(texts or {}), os.environ, strict=strict)
-    findings, created = _create_missing(place_map, facts, ws)
+    ws = Workspace(project_dir, {}, os.environ, strict=strict)
+    findings: list[Finding] = []
+    created: set[str] = set()
+    for rewrite in rewrites:
+        if ws.text(rewrite.path) == rewrite.text:
+            continue
+        keys = rewrite.keys
+        if ws.text(rewrite.path) is None:
+            created.add(rewrite.path)
+            keys = ("file", *keys)
+        findings += [Finding(rewrite.path, key, "present", None) for key in keys]
+        ws.texts[rewrite.path] = rewrite.text
+    missing_findings, missing = _create_missing(place_map, facts, ws)
+    findings += missing_findings
+    created |= missing
     files = list(dict.fromkeys((p.file, p.format) for p in place_map.places))
     ws.compose_read = _compose_readers(ws, [(fill(f, facts.values), fmt) for f, fmt in files])
-    if map_text is not None and ws.text(MAP_FILE) != map_text:
-        if ws.text(MAP_FILE) is None:
-            created.add(MAP_FILE)
-            findings.append(Finding(MAP_FILE, "file", "present", None))
-        else:
-            findings.append(Finding(MAP_FILE, "places", "as the template lists them", "others"))
-        ws.texts[MAP_FILE] = map_text
     edits: list[_Edit] = []
     for place in place_map.places:
         place_findings, place_edits = _evaluate(place, facts, ws)
@@ -496,10 +511,11 @@ def plan(
     _apply_edits(edits, ws)
     if strict:
         _verify(place_map, facts, ws)
-    private = private_files(place_map, facts)
+    private = private_files(place_map, facts) | {r.path for r in rewrites if r.private}
     ignore = _ignore_change(project_dir, place_map, private, ws)
     changes = [ignore] if ignore else []
     findings += ignore.findings if ignore else ()
+    given = {rewrite.path for rewrite in rewrites}
     for path, text in ws.texts.items():
         if ignore is not None and path == ignore.path:
             continue
@@ -507,12 +523,13 @@ def plan(
         old = original.text if original else None
         if text is None or text == old:
             continue
-        new = file_io.keep_conventions(old, text)
         changes.append(
             Change(
                 path=path,
+                # A given text is the command's own, byte for byte; an edit keeps the file's
+                # line endings and final newline.
                 old=old,
-                new=new,
+                new=text if path in given else file_io.keep_conventions(old, text),
                 bom=original.bom if original else False,
                 private=path in private,
                 findings=tuple(f for f in findings if f.path == path),
@@ -520,6 +537,8 @@ def plan(
         )
     from envsync.answers import ANSWERS_FILE
 
+    # The answers last: a project with answers is one envsync manages.
+    changes.sort(key=lambda change: change.path == ANSWERS_FILE)
     inputs = (ANSWERS_FILE, MAP_FILE, *ws.originals)
     return Plan(facts, place_map, tuple(changes), tuple(findings), inputs, project_dir)
 
@@ -590,7 +609,7 @@ def _verify(place_map: PlaceMap, facts: Facts, ws: Workspace) -> None:
 
 
 def load(project_dir: Path) -> tuple[PlaceMap, str | None]:
-    """The project's map; a project without one gets the template's (``map_text``)."""
+    """The project's map; a project without one gets the template's (its text, to write)."""
     place_map = map_file.load(project_dir)
     if place_map is not None:
         return place_map, None
@@ -607,7 +626,8 @@ def load(project_dir: Path) -> tuple[PlaceMap, str | None]:
 def load_plan(project_dir: Path, *, strict: bool = True) -> Plan:
     place_map, map_text = load(project_dir)
     facts = facts_module.load(project_dir, place_map)
-    return plan(project_dir, facts, place_map, map_text=map_text, strict=strict)
+    rewrites = [] if map_text is None else [Rewrite(MAP_FILE, map_text)]
+    return plan(project_dir, facts, place_map, rewrites=rewrites, strict=strict)
 
 
 def check(project_dir: Path) -> tuple[list[Finding], Plan]:
@@ -627,34 +647,9 @@ def check(project_dir: Path) -> tuple[list[Finding], Plan]:
     return findings + leaked, current
 
 
-def check_writable(project_dir: Path, changes: tuple[Change, ...]) -> None:
-    """Refuse before the first write, so one read-only file leaves every file as it was."""
-    for change in changes:
-        file_io.check_writable(project_dir / change.path, change.path)
-
-
-def apply(project_dir: Path, changes: tuple[Change, ...]) -> None:
-    check_writable(project_dir, changes)
-    for change in changes:
-        file_io.write(
-            project_dir / change.path,
-            change.new,
-            bom=change.bom,
-            new_mode=PRIVATE_MODE if change.private else PUBLIC_MODE,
-            shown=change.path,
-        )
-
-
-def password_files(written: Plan, *, with_answers: bool) -> list[str]:
-    """The files a run wrote a secret into: the changed files with a secret place, and the
-    answers file when the run wrote it and it keeps the password (``secret_storage: answers``)."""
-    from envsync.answers import ANSWERS_FILE
-
-    private = private_files(written.place_map, written.facts)
-    paths = [change.path for change in written.changes if change.path in private]
-    if not with_answers or written.facts.answers.secret_storage == local_secret.LOCAL:
-        return paths
-    return [ANSWERS_FILE, *paths]
+def password_files(written: Plan) -> list[str]:
+    """The files a run wrote a secret into."""
+    return [change.path for change in written.changes if change.private]
 
 
 def secret_spellings(values: list[str | None]) -> set[str]:

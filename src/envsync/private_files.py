@@ -11,6 +11,7 @@ from pathlib import Path
 
 from envsync import answers, plan
 from envsync import facts as facts_module
+from envsync.apply import PRIVATE_MODE
 
 
 def private_paths(project_dir: Path) -> list[str]:
@@ -26,7 +27,7 @@ def restrict(project_dir: Path) -> None:
         path = project_dir / name
         # A symlink's target belongs to whoever linked it; Copier itself never makes one here.
         if path.is_file() and not path.is_symlink():
-            os.chmod(path, plan.PRIVATE_MODE)
+            os.chmod(path, PRIVATE_MODE)
 
 
 if __name__ == "__main__":

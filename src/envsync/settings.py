@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envsync import answers, file_io, local_secret, plan, render
+from envsync import answers, apply, file_io, local_secret, plan, render
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
@@ -73,31 +73,29 @@ def set_facts(
                 regenerated = map_file.with_fact(regenerated, name, value)
             map_text = regenerated
             new_map = map_file.parse(regenerated)
-    new_facts = facts_module.from_answers(validated, new_map)
-    new_plan = plan.plan(project_dir, new_facts, new_map, map_text=map_text)
-    answers_path = project_dir / ANSWERS_FILE
-    file_io.check_writable(answers_path, ANSWERS_FILE)
-    plan.check_writable(project_dir, new_plan.changes)
-    new_map_text = None
-    if changed_own and not template_map:
+    elif changed_own:
         on_disk = file_io.read(project_dir / MAP_FILE, MAP_FILE)
-        new_map_text = on_disk.text if on_disk else map_text or ""
+        map_text = on_disk.text if on_disk else map_text or ""
         for name, value in changed_own.items():
-            new_map_text = map_file.with_fact(new_map_text, name, value)
-        file_io.check_writable(project_dir / MAP_FILE, MAP_FILE)
+            map_text = map_file.with_fact(map_text, name, value)
+    new_facts = facts_module.from_answers(validated, new_map)
+    given = [k for k in (a.partition("=")[0] for a in assignments) if k not in changed_own]
+    rewrites = [
+        plan.Rewrite(
+            ANSWERS_FILE,
+            answers.dump(raw),
+            tuple(given),
+            private=validated.secret_storage != local_secret.LOCAL,
+        )
+    ]
+    if map_text is not None:
+        secret = any(fact.secret for fact in new_map.facts.values())
+        rewrites.append(plan.Rewrite(MAP_FILE, map_text, tuple(changed_own), private=secret))
+    new_plan = plan.plan(project_dir, new_facts, new_map, rewrites=rewrites)
+    apply.check_writable(project_dir, new_plan.changes)
     # Last check before any write: a database that refuses the new values stops everything here.
     live = rotation.change_live(
         project_dir, rotation.current(project_dir), validated, files_only=files_only
     )
-    file_io.write(
-        answers_path, answers.dump(raw), bom=False, new_mode=plan.PRIVATE_MODE, shown=ANSWERS_FILE
-    )
-    if new_map_text is not None:
-        file_io.write(
-            project_dir / MAP_FILE, new_map_text, bom=False, new_mode=0o644, shown=MAP_FILE
-        )
-    written_map = new_map_text is not None
-    plan.apply(
-        project_dir, tuple(c for c in new_plan.changes if c.path != MAP_FILE or not written_map)
-    )
+    apply.apply(project_dir, new_plan.changes)
     return new_plan, live
