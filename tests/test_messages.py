@@ -65,7 +65,12 @@ def test_version_option_and_check_json_carry_the_installed_version(project: Path
     result = envsync_process("--version", cwd=project)
     assert (result.returncode, result.stdout) == (0, f"envsync {version('envsync')}\n")
     report = json.loads(envsync("check", "--json", cwd=project).stdout)
-    assert report == {"version": version("envsync"), "in_sync": True, "findings": []}
+    assert report == {
+        "status": "in_sync",
+        "version": version("envsync"),
+        "in_sync": True,
+        "findings": [],
+    }
 
 
 def test_every_file_points_to_envsync_set(project: Path) -> None:

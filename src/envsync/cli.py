@@ -12,7 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from envsync import file_io, file_modes, local_secret
+from envsync import file_io, file_modes, local_secret, project_root
 from envsync import plan as plan_module
 from envsync.apply import apply
 from envsync.drift import MASK, shown, visible
@@ -26,7 +26,13 @@ app = typer.Typer(
 
 ProjectDir = Annotated[
     Path,
-    typer.Option("--project", "-C", help="Project directory.", file_okay=False),
+    typer.Option(
+        "--project",
+        "-C",
+        help="Project directory (default: found upwards from here, up to the repository root).",
+        file_okay=False,
+        callback=lambda start: Path(project_root.find(str(start))),
+    ),
 ]
 ShowSecrets = Annotated[
     bool, typer.Option("--show-secrets", help="Print passwords instead of masking them.")
@@ -135,11 +141,17 @@ def check(
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
-    findings, _ = plan_module.check(project_dir)
-    if as_json:
-        import json
+    import json
 
+    try:
+        findings, _ = plan_module.check(project_dir)
+    except EnvsyncError as error:
+        if as_json:  # a machine reader gets an object on stdout too; the message stays on stderr
+            typer.echo(json.dumps(_error_report(error), indent=2))
+        raise
+    if as_json:
         report = {
+            "status": "drift" if findings else "in_sync",
             "version": _version(),
             "in_sync": not findings,
             "findings": [
@@ -175,6 +187,21 @@ def check(
             typer.echo("in sync")
     if findings:
         raise typer.Exit(1)
+
+
+def _error_report(error: EnvsyncError) -> dict[str, object]:
+    """``check --json``'s answer to bad input: the message, and where, as far as it is known."""
+    path = getattr(error, "path", None)
+    line: object = getattr(error, "line", None)
+    key: object = getattr(error, "key", None)
+    return {
+        "status": "error",
+        "version": _version(),
+        "message": str(error),
+        "file": None if path is None else str(path),
+        "line": line,
+        "key": key,
+    }
 
 
 FilesOnly = Annotated[

@@ -24,9 +24,9 @@ def _project_of_plain_check(arguments: list[str]) -> str | None:
 def main() -> None:
     project = _project_of_plain_check(sys.argv[1:])
     if project is not None:
-        from envsync import check_cache
+        from envsync import check_cache, project_root
 
-        if check_cache.answer(project):
+        if check_cache.answer(project_root.find(project)):
             print("in sync")
             return
     from envsync.cli import app

@@ -57,8 +57,17 @@ def parse(text: str, *, path: str = MAP_FILE) -> PlaceMap:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        # tomllib puts "(at line N, column M)" in its message; that is the whole story.
-        raise MapError(path=path, message=f"is not valid TOML: {error}") from None
+        # tomllib puts "(at line N, column M)" in its message: the line goes where every
+        # error names it (path:line), so a machine reader (check --json) gets it too.
+        where = re.search(r" \(at line (\d+), column (\d+)\)$", str(error))
+        if where is None:
+            raise MapError(path=path, message=f"is not valid TOML: {error}") from None
+        reason = str(error)[: where.start()]
+        raise MapError(
+            path=path,
+            line=int(where[1]),
+            message=f"is not valid TOML: {reason} (column {where[2]})",
+        ) from None
     unknown = set(data) - {"facts", "place"}
     if unknown:
         raise MapError(
