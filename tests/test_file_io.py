@@ -321,8 +321,8 @@ def test_new_files_holding_the_password_are_private(project: Path) -> None:
     }
 
 
-def test_a_symlinked_env_is_written_through_its_link(project: Path, tmp_path: Path) -> None:
-    shared = tmp_path / "shared"
+def test_a_symlinked_env_is_written_through_its_link(project: Path) -> None:
+    shared = project / "shared"
     shared.mkdir()
     target = shared / "backend.env"
     env = project / "backend/.env"

@@ -33,7 +33,7 @@ def test_sudo_render_creates_files_owned_by_the_projects_owner(project: Path) ->
 
 
 def test_a_file_root_creates_in_roots_own_directory_stays_roots(tmp_path: Path) -> None:
-    file_io.write(tmp_path / "new.txt", "x\n", bom=False, new_mode=0o600, shown="new.txt")
+    file_io.write(tmp_path, "new.txt", "x\n", bom=False, new_mode=0o600)
     assert (tmp_path / "new.txt").stat().st_uid == os.geteuid()
 
 

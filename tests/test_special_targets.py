@@ -1,8 +1,8 @@
-"""Nothing outside the project harmed: envsync reads and writes regular files only.
+"""Nothing outside the project harmed: envsync reads and writes regular files only, inside it.
 
 A FIFO must not make ``check`` hang, a symlink to a device must not be replaced by a file
-holding the password, and a dangling symlink must not make ``render`` create directories and
-a password file wherever it points.
+holding the password, and a symlink out of the project (dangling or not) must not make
+``render`` create directories and a password file wherever it points.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from envsync import file_io
-from envsync.errors import EnvsyncError, FormatError
+from envsync.errors import ConfinementError
 from tests.conftest import envsync, envsync_process, snapshot
 
 ENV = "backend/.env"
@@ -43,10 +43,11 @@ def test_a_fifo_is_refused_by_every_command_without_blocking(project: Path) -> N
     assert stat.S_ISFIFO(env.lstat().st_mode)
 
 
-def test_a_symlink_to_a_character_device_is_refused(project: Path, tmp_path: Path) -> None:
+def test_a_symlink_to_a_character_device_is_refused(project: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("mknod of a character device needs root; the FIFO test covers the rest")
-    device = tmp_path / "null"
+    (project / "devices").mkdir()
+    device = project / "devices/null"
     os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # the numbers of /dev/null
     env = project / ENV
     env.unlink()
@@ -65,10 +66,10 @@ def test_a_symlink_to_dev_null_is_never_replaced(project: Path) -> None:
     env.unlink()
     env.symlink_to("/dev/null")
     before = os.stat("/dev/null")
-    with pytest.raises(FormatError, match="character device"):
-        file_io.read(env, ENV)
-    with pytest.raises(EnvsyncError, match="character device"):
-        file_io.check_writable(env, ENV)
+    with pytest.raises(ConfinementError, match="links to /dev/null, which is outside"):
+        file_io.read(project, ENV)
+    with pytest.raises(ConfinementError, match="links to /dev/null, which is outside"):
+        file_io.check_writable(project, ENV)
     after = os.stat("/dev/null")
     assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
 
@@ -82,9 +83,18 @@ def test_a_dangling_symlink_outside_the_project_creates_nothing_there(
     env.symlink_to(outside / "deep" / "backend.env")
     for command in (["render"], ["set", "db_port=6543"]):
         line = _assert_refused(project, *command)
-        assert "does not exist" in line, line
+        assert "which is outside the project" in line, line
     assert not outside.exists()
     assert env.is_symlink()
+
+
+def test_a_dangling_symlink_inside_the_project_creates_nothing(project: Path) -> None:
+    env = project / ENV
+    env.unlink()
+    env.symlink_to("../shared/backend.env")
+    line = _assert_refused(project, "render")
+    assert "which does not exist" in line, line
+    assert not (project / "shared").exists()
 
 
 def test_a_dangling_symlinked_directory_creates_nothing_there(
@@ -98,7 +108,10 @@ def test_a_dangling_symlinked_directory_creates_nothing_there(
     before = snapshot(project)
     result = envsync("render", cwd=project)
     assert result.returncode == 2, (result.stdout, result.stderr)
-    assert "does not exist" in result.stderr
+    assert result.stderr.splitlines() == [
+        f"envsync: backend/.env: backend links to {outside / 'backend'}, which is outside the "
+        "project; envsync reads and writes only inside the project directory"
+    ]
     assert not outside.exists()
     assert snapshot(project) == before
 

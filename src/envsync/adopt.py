@@ -128,7 +128,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         raise EnvsyncError(f"{MAP_FILE}: the map adopt wrote does not read back; please report")
     rewrites = [plan.Rewrite(MAP_FILE, map_text)]
     if not found.section:
-        current = file_io.read(project_dir / instructions, instructions)
+        current = file_io.read(project_dir, instructions)
         section = _with_section(current, found, adopted, home, place_map)
         rewrites.append(plan.Rewrite(instructions, section, ("credentials section",)))
     rewrites.append(

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from envsync import local_secret
+from envsync import file_io, local_secret
 from envsync.errors import AnswersError, EnvsyncError
 
 ANSWERS_FILE = ".copier-answers.yml"
@@ -253,15 +253,13 @@ def from_mapping(data: Mapping[str, object], *, path: Path) -> Answers:
 
 def read_raw(path: Path) -> dict[str, Any]:
     """The answers file as a mapping, Copier's keys included."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    found = file_io.read(path.parent, path.name)
+    if found is None:
         raise AnswersError(
             path=path,
             message="not found; run envsync in a project made by `copier copy`, or `envsync adopt`",
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise AnswersError(path=path, message=f"cannot be read ({error})") from None
+        )
+    text = found.text
     try:
         data = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError as error:

@@ -21,7 +21,7 @@ PUBLIC_MODE = 0o644
 def check_writable(project_dir: Path, changes: Sequence[Change]) -> None:
     """Refuse before the first write, so one read-only file leaves every file as it was."""
     for change in changes:
-        file_io.check_writable(project_dir / change.path, change.path)
+        file_io.check_writable(project_dir, change.path)
 
 
 def apply(project_dir: Path, changes: Sequence[Change]) -> None:
@@ -29,9 +29,9 @@ def apply(project_dir: Path, changes: Sequence[Change]) -> None:
     with file_io.all_or_nothing(project_dir, [change.path for change in changes]):
         for change in changes:
             file_io.write(
-                project_dir / change.path,
+                project_dir,
+                change.path,
                 change.new,
                 bom=change.bom,
                 new_mode=PRIVATE_MODE if change.private else PUBLIC_MODE,
-                shown=change.path,
             )

@@ -82,17 +82,26 @@ def store(project_dir: str | os.PathLike[str], inputs: Iterable[str]) -> None:
     directory = os.path.join(os.fspath(project_dir), CACHE_DIR)
     try:
         os.makedirs(directory, mode=0o700, exist_ok=True)
+        # A cloned repository may commit `.envsync` or files in it as symlinks to anywhere: the
+        # cache goes only into a real directory, and into files it creates itself.
+        if os.path.islink(directory):
+            return
         ignore = os.path.join(directory, ".gitignore")
-        if not os.path.exists(ignore):
-            with open(ignore, "w") as handle:
-                handle.write("*\n")
+        if not os.path.lexists(ignore):
+            _create(ignore, "*\n")
         temporary = os.path.join(directory, f".{CACHE_FILE}.{os.getpid()}")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write("\n".join(_state(os.fspath(project_dir), inputs)) + "\n")
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+        _create(temporary, "\n".join(_state(os.fspath(project_dir), inputs)) + "\n")
         os.replace(temporary, os.path.join(directory, CACHE_FILE))
     except (OSError, ValueError):
         pass
+
+
+def _create(path: str, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
 
 
 def answer(project_dir: str | os.PathLike[str]) -> bool:

@@ -6,11 +6,21 @@ the file (and the line or key) and says what to do.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class EnvsyncError(Exception):
-    """Base of every error meant for users."""
+    """Base of every error meant for users.
+
+    Its text is one line whatever a file name, key or value in it holds: control characters
+    (a newline in a map key, a NUL in a file name) are shown escaped.
+    """
+
+    def __str__(self) -> str:
+        return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", super().__str__())
 
 
 class AnswersError(EnvsyncError):
@@ -55,3 +65,8 @@ class UnrepairableError(FormatError):
 
 class LiveChangeError(EnvsyncError):
     """The running database could not take the new values; no file was written."""
+
+
+class ConfinementError(_FileError):
+    """A path leaves the project directory or enters ``.git/``: envsync reads and writes only
+    inside the project, whatever a cloned repository's map or symlinks say."""

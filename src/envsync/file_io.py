@@ -6,10 +6,14 @@ so a crash at any point leaves either the old or the new version (and at worst a
 file, removed by the next write). The file keeps its mode and owner; a symlink is written
 through, not replaced.
 
+Every path is project-relative and confined (``inside``): the map is tracked, so a cloned
+repository chooses the paths, and envsync often runs as root. A path resolves inside the project
+component by component, each symlink checked where it points; nothing under ``.git/`` is read or
+written (a ``core.fsmonitor`` line or a hook there runs at the user's next ``git status``).
+
 Only regular files are read or written: a FIFO would block a read forever, and renaming over a
-device (``backend/.env -> /dev/null``) would replace the system's device with a password file.
-A new file is never created through a symlink that points nowhere, so a link cannot make envsync
-create directories and a password file outside the project.
+device would replace the system's device with a password file. A new file is never created
+through a symlink that points nowhere.
 """
 
 from __future__ import annotations
@@ -23,12 +27,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync.errors import EnvsyncError, FormatError
+from envsync.errors import ConfinementError, EnvsyncError, FormatError
 
 BOM = "\ufeff"
 # Temporary files are named `.<name>.<random>.envsync-tmp`, so a stale one is recognisable.
 TEMPORARY_SUFFIX = ".envsync-tmp"
 _LOCK_POLL_SECONDS = 0.05
+GIT_DIR = ".git"
+# As the kernel's limit on symlinks followed in one lookup (ELOOP).
+_MAX_LINKS = 40
 
 
 @dataclass(frozen=True)
@@ -44,37 +51,120 @@ _KINDS = (
     (stat.S_ISSOCK, "a socket"),
     (stat.S_ISDIR, "a directory"),
 )
+_OUTSIDE = "is outside the project; envsync reads and writes only inside the project directory"
+_UNDER_GIT = (
+    "is under .git/, where a setting or a hook runs commands; envsync never reads or writes there"
+)
 
 
-def _not_regular(path: Path, status: os.stat_result) -> str | None:
-    """Why ``path`` (whose target has ``status``) is no file for envsync, or None."""
+def inside(project_dir: Path, relative: str) -> Path:
+    """The real path of the project-relative ``relative`` (``/``-separated), resolved one
+    component at a time as the kernel would, refusing it when it leaves the project.
+
+    A symlink is followed only where its target stays inside the project (a link to another file
+    of the project is fine); a ``..`` or a link that leaves it, or any ``.git`` component, is a
+    ``ConfinementError`` before anything is read or written. Components that do not exist yet
+    (what a write creates) resolve as they are spelled.
+    """
+    problem = _spelling_problem(relative)
+    if problem:
+        raise ConfinementError(path=relative, message=problem)
+    root = os.path.realpath(project_dir)
+    spellings_of_root = (root, os.path.abspath(project_dir))
+    pending = list(reversed(relative.split("/")))
+    current, links, link = root, 0, ""
+    while pending:
+        part = pending.pop()
+        if part in ("", "."):
+            continue
+        if part.lower() == GIT_DIR:
+            raise ConfinementError(path=relative, message=link + _UNDER_GIT)
+        if part == "..":
+            if current == root:
+                raise ConfinementError(path=relative, message=link + _OUTSIDE)
+            current = os.path.dirname(current)
+            continue
+        candidate = os.path.join(current, part)
+        try:
+            target = os.readlink(candidate)
+        except OSError:  # not a link: a file, a directory, or not there yet
+            current = candidate
+            continue
+        links += 1
+        if links > _MAX_LINKS:
+            raise ConfinementError(path=relative, message="has too many levels of symlinks")
+        linked = os.path.relpath(candidate, root)
+        link = f"{'' if linked == relative else linked + ' '}links to {target}, which "
+        if os.path.isabs(target):
+            below = [_below(root_spelling, target) for root_spelling in spellings_of_root]
+            rest = next((parts for parts in below if parts is not None), None)
+            if rest is None:
+                raise ConfinementError(path=relative, message=link + _OUTSIDE)
+            current, target = root, "/".join(rest)
+        pending += reversed(target.split("/"))
+    return Path(current)
+
+
+def _spelling_problem(relative: str) -> str | None:
+    if not relative:
+        return "is an empty path"
+    if "\0" in relative:
+        return "holds a NUL character, which no file name can"
+    if relative.startswith("/"):
+        return "is an absolute path; name a file inside the project, relative to it"
+    return None
+
+
+def _below(root: str, target: str) -> list[str] | None:
+    """The components of the absolute ``target`` below ``root``, or None when it is not under
+    ``root``. Its ``..`` components stay for the walk, which resolves them as the kernel does."""
+    root_parts = [part for part in root.split("/") if part]
+    parts = [part for part in target.split("/") if part not in ("", ".")]
+    if parts[: len(root_parts)] != root_parts:
+        return None
+    return parts[len(root_parts) :]
+
+
+def _not_regular(status: os.stat_result) -> str | None:
+    """Why a file with ``status`` is no file for envsync, or None."""
     if stat.S_ISREG(status.st_mode):
         return None
     kind = next((name for test, name in _KINDS if test(status.st_mode)), "not a regular file")
-    where = f"links to {os.path.realpath(path)}, " if path.is_symlink() else "is "
-    return f"{where}{kind}, not a regular file; envsync reads and writes regular files only"
+    return f"{kind}, not a regular file; envsync reads and writes regular files only"
 
 
-def read(path: Path, shown: str) -> TextFile | None:
+def _where(project_dir: Path, relative: str, real: Path) -> str:
+    """``is `` or ``links to <real>, `` before what the file at ``real`` is."""
+    spelled = Path(os.path.abspath(project_dir / relative))
+    return "is " if spelled == real else f"links to {real}, "
+
+
+def read(project_dir: Path, relative: str) -> TextFile | None:
+    """The project file ``relative``'s text, or None when it does not exist."""
+    real = inside(project_dir, relative)
     try:
         # Checked before opening: opening a device can act on it. O_NONBLOCK keeps a FIFO
         # swapped in after the check from blocking the open; fstat then sees it.
-        problem = _not_regular(path, path.stat())
+        problem = _not_regular(real.stat())
         if problem is None:
-            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+            flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_NOFOLLOW
+            descriptor = os.open(real, flags)
             with os.fdopen(descriptor, "rb") as handle:
-                problem = _not_regular(path, os.fstat(descriptor))
+                problem = _not_regular(os.fstat(descriptor))
                 data = b"" if problem else handle.read()
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise FormatError(path=shown, message=f"cannot be read: {error.strerror}") from None
+        raise FormatError(path=relative, message=f"cannot be read: {error.strerror}") from None
     if problem:
-        raise FormatError(path=shown, message=problem)
+        where = _where(project_dir, relative, real)
+        raise FormatError(path=relative, message=where + problem)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise FormatError(path=shown, message=f"is not UTF-8 text (byte {error.start})") from None
+        raise FormatError(
+            path=relative, message=f"is not UTF-8 text (byte {error.start})"
+        ) from None
     if text.startswith(BOM):
         return TextFile(text[1:], True)
     return TextFile(text, False)
@@ -95,14 +185,16 @@ def keep_conventions(old: str | None, new: str) -> str:
     return new
 
 
-def write(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> None:
-    """Replace ``path``'s content atomically, keeping its mode and owner (``new_mode`` if new)."""
-    real = Path(os.path.realpath(path))
+def write(project_dir: Path, relative: str, text: str, *, bom: bool, new_mode: int) -> None:
+    """Replace the project file ``relative``'s content atomically, keeping its mode and owner
+    (``new_mode`` if new)."""
+    shown = relative
+    real = inside(project_dir, relative)
     data = ((BOM if bom else "") + text).encode("utf-8")
     import tempfile  # only writes need it: `envsync check` never imports it
 
     existing = _stat(real, shown)
-    check_writable(path, shown)
+    check_writable(project_dir, relative)
     owner = _owner_of_new_files(real) if existing is None else None
     try:
         _make_directories(real.parent, owner)
@@ -202,18 +294,19 @@ def _dangling_link(path: Path) -> Path | None:
     return None
 
 
-def check_writable(path: Path, shown: str) -> None:
+def check_writable(project_dir: Path, relative: str) -> None:
     """Refuse before anything is written, so a read-only file does not leave the others new.
 
     The file's write bit is honoured even for root, who may write anything: a file made
     read-only was made so on purpose.
     """
-    real = Path(os.path.realpath(path))
+    shown = relative
+    real = inside(project_dir, relative)
     existing = _stat(real, shown)
-    problem = _not_regular(path, existing) if existing is not None else None
+    problem = _not_regular(existing) if existing is not None else None
     if problem:
-        raise EnvsyncError(f"{shown}: {problem}")
-    link = _dangling_link(path) if existing is None else None
+        raise EnvsyncError(f"{shown}: {_where(project_dir, relative, real)}{problem}")
+    link = _dangling_link(project_dir / relative) if existing is None else None
     if link is not None:
         raise EnvsyncError(
             f"{shown}: {link} links to {os.readlink(link)}, which does not exist; envsync "
@@ -268,7 +361,7 @@ def all_or_nothing(project_dir: Path, paths: list[str]) -> Iterator[None]:
     """
     saved: dict[Path, tuple[bytes, int] | None] = {}
     for path in dict.fromkeys(paths):
-        real = Path(os.path.realpath(project_dir / path))
+        real = inside(project_dir, path)
         try:
             saved[real] = (real.read_bytes(), real.stat().st_mode & 0o7777)
         except FileNotFoundError:

@@ -81,7 +81,7 @@ def _git_outside_a_repository(
 
 def _listed(project_dir: Path, path: str) -> bool:
     """Without git, a path counts as ignored only when ``.gitignore`` names it exactly."""
-    found = file_io.read(project_dir / IGNORE_FILE, IGNORE_FILE)
+    found = file_io.read(project_dir, IGNORE_FILE)
     lines = {line.strip() for line in found.text.splitlines()} if found else set()
     return bool(lines & {path, pattern(path)})
 

@@ -43,7 +43,7 @@ def read(project_dir: Path, backend_dir: str) -> str | None:
     Without a map (or a place), ``.env``'s ``POSTGRES_PASSWORD``, else backend/.env's URL.
     """
     for path, key, url in _places(project_dir, backend_dir):
-        found = file_io.read(project_dir / path, path)
+        found = file_io.read(project_dir, path)
         if found is None:
             continue
         stored = dotenv_file.checked_values(found.text, path=path).get(key)

@@ -100,7 +100,7 @@ class Workspace:
             found = (
                 self.overrides[path]
                 if path in self.overrides
-                else file_io.read(self.project_dir / path, path)
+                else file_io.read(self.project_dir, path)
             )
             if found is not None:
                 _refuse_conflict(found.text, path)

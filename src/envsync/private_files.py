@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from envsync import answers, plan
+from envsync import answers, file_io, plan
 from envsync import facts as facts_module
 from envsync.apply import PRIVATE_MODE
 
@@ -27,7 +27,7 @@ def restrict(project_dir: Path) -> None:
         path = project_dir / name
         # A symlink's target belongs to whoever linked it; Copier itself never makes one here.
         if path.is_file() and not path.is_symlink():
-            os.chmod(path, PRIVATE_MODE)
+            os.chmod(file_io.inside(project_dir, name), PRIVATE_MODE)
 
 
 if __name__ == "__main__":

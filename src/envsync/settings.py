@@ -22,7 +22,7 @@ from envsync.places.model import Fact, PlaceMap
 
 def _template_map(project_dir: Path, raw: dict[str, object]) -> bool:
     """Whether the project's map is exactly what the template makes of the current answers."""
-    found = file_io.read(project_dir / MAP_FILE, MAP_FILE)
+    found = file_io.read(project_dir, MAP_FILE)
     if found is None:
         return True
     try:
@@ -74,7 +74,7 @@ def set_facts(
             map_text = regenerated
             new_map = map_file.parse(regenerated)
     elif changed_own:
-        on_disk = file_io.read(project_dir / MAP_FILE, MAP_FILE)
+        on_disk = file_io.read(project_dir, MAP_FILE)
         map_text = on_disk.text if on_disk else map_text or ""
         for name, value in changed_own.items():
             map_text = map_file.with_fact(map_text, name, value)

@@ -67,7 +67,7 @@ def open_document(project_dir: Path, path: str) -> ComposeDocument | None:
     from envsync import file_io
 
     def text_of(name: str) -> str | None:
-        found = file_io.read(project_dir / name, name)
+        found = file_io.read(project_dir, name)
         return found.text if found else None
 
     text = text_of(path)

@@ -66,7 +66,7 @@ class _Context:
 def _app_url(project_dir: Path, answers: Answers) -> DatabaseUrl:
     """DATABASE_URL from backend/.env: what the application and Alembic connect with."""
     shown = f"{answers.backend_dir}/.env"
-    found = file_io.read(project_dir / shown, shown)
+    found = file_io.read(project_dir, shown)
     if found is None:
         raise FormatError(path=shown, message="not found; run `envsync render` to create it")
     raw = dotenv_file.values(found.text).get(dotenv_file.URL_KEY)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync import answers
+from envsync import answers, file_io
 from envsync.errors import FormatError
 from envsync.formats.compose_file import open_document
 from envsync.live import driver, server
@@ -51,7 +51,8 @@ def service_spec(project_dir: Path) -> tuple[str, ServerSpec]:
         # The image's default: POSTGRES_DB falls back to POSTGRES_USER.
         database=str(values.get("POSTGRES_DB") or user),
         port=int(host_port),
-        data_dir=project_dir.absolute() / VOLUMES_DIR / service,
+        # Resolved inside the project: a cloned repository may commit `.envsync` as a symlink.
+        data_dir=file_io.inside(project_dir, f"{VOLUMES_DIR.as_posix()}/{service}"),
     )
 
 

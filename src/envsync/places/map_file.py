@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from envsync import file_io
 from envsync.errors import MapError
 from envsync.formats.compose_names import COMPOSE_NAME
 from envsync.places.model import URL_PARTS, VIEWS, Fact, Place, PlaceMap, Url, fact_names
@@ -103,9 +104,9 @@ def _place(index: int, entry: object, path: str) -> Place:
     file, key = entry.get("file"), entry.get("key")
     if not isinstance(file, str) or not file or not isinstance(key, str) or not key:
         raise MapError(path=path, message=f"{where} needs text fields 'file' and 'key'")
-    posix = PurePosixPath(file)
-    if posix.is_absolute() or ".." in posix.parts:
-        raise MapError(path=path, message=f"{where}: file {file!r} must stay inside the project")
+    problem = _file_problem(file)
+    if problem:
+        raise MapError(path=path, message=f"{where}: file {file!r} {problem}")
     where = f"{where} ({file}: {key})"
     fmt = entry.get("format", format_of(file))
     if fmt not in FORMATS:
@@ -127,6 +128,19 @@ def _place(index: int, entry: object, path: str) -> Place:
     except ValueError as error:
         raise MapError(path=path, message=f"{where}: {error}") from None
     return place
+
+
+def _file_problem(file: str) -> str | None:
+    """Why ``file`` can be no place: the map is a cloned repository's input, so a path out of
+    the project, or into ``.git/`` (whose config and hooks run commands), is refused here."""
+    if "\0" in file:
+        return "holds a NUL character"
+    posix = PurePosixPath(file)
+    if posix.is_absolute() or ".." in posix.parts:
+        return "must stay inside the project"
+    if any(part.lower() == file_io.GIT_DIR for part in posix.parts):
+        return "is under .git/, where envsync never writes (its settings and hooks run commands)"
+    return None
 
 
 def _value(value: object) -> str | tuple[str, ...]:
@@ -161,9 +175,7 @@ def _url(url: object) -> Url:
 
 def load(project_dir: Path) -> PlaceMap | None:
     """The project's map, or None when it has none."""
-    from envsync import file_io
-
-    found = file_io.read(project_dir / MAP_FILE, MAP_FILE)
+    found = file_io.read(project_dir, MAP_FILE)
     return None if found is None else parse(found.text)
 
 
