@@ -7,6 +7,7 @@ Every question here needs a Docker engine; without one the answer is "not runnin
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -14,9 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Container", "engine_problem", "exec_psql_argv", "psql_script", "running_container"]
+__all__ = [
+    "Container",
+    "conninfo",
+    "engine_problem",
+    "exec_psql_argv",
+    "login_problem",
+    "psql_script",
+    "publisher",
+    "running_container",
+]
 
 _TIMEOUT = 10
+_LOGIN_TIMEOUT = 5
+#: The port the postgres image listens on inside its container.
+CONTAINER_PORT = 5432
 
 
 @dataclass(frozen=True)
@@ -46,21 +59,75 @@ def psql_script(statements: Sequence[str]) -> str:
     return "".join(f"{statement};\n" for statement in statements)
 
 
+def conninfo(**parameters: str) -> str:
+    """A libpq connection string, every value quoted (a name may hold spaces, quotes, ``=``)."""
+    return " ".join(f"{key}={_quoted(value)}" for key, value in parameters.items())
+
+
+def _quoted(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("'", "\\'")
+    return f"'{escaped}'"
+
+
+def login_problem(
+    project_dir: Path, container: Container, user: str, password: str, database: str
+) -> str | None:
+    """Why ``user`` cannot log in to ``database`` with ``password``, or ``None`` when it can.
+
+    The login goes the way the application service's goes: from inside the container to its
+    own network address, where the image's ``pg_hba.conf`` asks for the password (its local
+    socket and 127.0.0.1 trust everyone, so a login there proves nothing), and never to a host
+    port, which the service may not publish. The password travels in ``PGPASSWORD``, handed to
+    ``docker compose exec -e`` through the environment, never on a command line.
+    """
+    address = _network_address(container.name)
+    if address is None:
+        return f"container {container.name} has no network address to log in on"
+    target = conninfo(
+        host=address,
+        port=str(CONTAINER_PORT),
+        user=user,
+        dbname=database,
+        connect_timeout=str(_LOGIN_TIMEOUT),
+    )
+    argv = [
+        "docker", "compose", "exec", "-T", "-e", "PGPASSWORD", container.service,
+        "psql", "-X", "-w", "-q", "-At", "-c", "SELECT 1", target,
+    ]  # fmt: skip
+    result = _run(argv, project_dir, {**os.environ, "PGPASSWORD": password}, _TIMEOUT * 3)
+    if result is None:
+        return f"docker compose exec {container.service} psql did not finish"
+    if result.returncode == 0 and result.stdout.strip() == "1":
+        return None
+    lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
+    return lines[-1].strip()
+
+
+def publisher(port: int) -> str | None:
+    """The container that publishes host ``port``, with its compose project, for a message."""
+    if engine_problem() is not None:
+        return None
+    result = _run(
+        [
+            "docker", "ps", "--filter", f"publish={port}", "--format",
+            '{{.Names}}\t{{.Label "com.docker.compose.project"}}',
+        ],
+        None,
+        None,
+        _TIMEOUT,
+    )  # fmt: skip
+    if result is None or result.returncode != 0 or not result.stdout.strip():
+        return None
+    name, _, project = result.stdout.splitlines()[0].partition("\t")
+    return f"container {name} of compose project {project}" if project else f"container {name}"
+
+
 def engine_problem() -> str | None:
     """Why docker compose cannot be asked anything here, or ``None`` when it can."""
     if shutil.which("docker") is None:
         return "docker is not on PATH"
-    try:
-        result = subprocess.run(
-            ["docker", "version", "--format", "{{.Server.Version}}"],
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return "no Docker engine"
-    return None if result.returncode == 0 else "no Docker engine"
+    result = _run(["docker", "version", "--format", "{{.Server.Version}}"], None, None, _TIMEOUT)
+    return None if result is not None and result.returncode == 0 else "no Docker engine"
 
 
 def running_container(project_dir: Path, service: str) -> Container | None:
@@ -68,18 +135,13 @@ def running_container(project_dir: Path, service: str) -> Container | None:
     engine or the compose plugin: either way compose does not run this project's database)."""
     if engine_problem() is not None:
         return None
-    try:
-        result = subprocess.run(
-            ["docker", "compose", "ps", "--status", "running", "--format", "json", service],
-            cwd=project_dir,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if result.returncode != 0:
+    result = _run(
+        ["docker", "compose", "ps", "--status", "running", "--format", "json", service],
+        project_dir,
+        None,
+        _TIMEOUT,
+    )
+    if result is None or result.returncode != 0:
         return None
     for entry in _entries(result.stdout):
         if entry.get("Service") != service:
@@ -91,6 +153,33 @@ def running_container(project_dir: Path, service: str) -> Container | None:
         )
         return Container(str(entry.get("Name", service)), service, ports)
     return None
+
+
+def _network_address(name: str) -> str | None:
+    """The container's address on one of its networks (the first by name), if it has one."""
+    result = _run(
+        ["docker", "inspect", "--format", "{{json .NetworkSettings.Networks}}", name],
+        None,
+        None,
+        _TIMEOUT,
+    )
+    if result is None or result.returncode != 0:
+        return None
+    networks: dict[str, dict[str, Any]] = json.loads(result.stdout) or {}
+    addresses = [str(networks[key].get("IPAddress") or "") for key in sorted(networks)]
+    return next((address for address in addresses if address), None)
+
+
+def _run(
+    argv: Sequence[str], cwd: Path | None, env: dict[str, str] | None, timeout: float
+) -> subprocess.CompletedProcess[str] | None:
+    """``argv`` run to the end with its output captured, or ``None`` when it could not be."""
+    try:
+        return subprocess.run(
+            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
 
 
 def _entries(text: str) -> list[dict[str, Any]]:

@@ -30,6 +30,7 @@ from envsync.sql_text import identifier, literal
 __all__ = ["LiveOutcome", "change_live", "change_sql", "current", "maintenance_database"]
 
 _EXEC_TIMEOUT = 60
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _VOLUME_NOTE = "an existing volume keeps its first password; `envsync doctor` tells how"
 
 #: Runs statements as a role, in one transaction, on the maintenance database.
@@ -134,7 +135,8 @@ def _embedded(
             execute = _socket_execute(
                 str(status.socket_dir), status.port, maintenance_database(new)
             )
-    _prove_or_revert("127.0.0.1", status.port, execute, old, new)
+    port = status.port
+    _prove_or_revert(lambda values: _prove("127.0.0.1", port, values), execute, old, new)
     where = f"the embedded database, now on 127.0.0.1:{status.port}"
     return LiveOutcome(True, f"changed {where}; logged in with the new values")
 
@@ -144,12 +146,27 @@ def _compose(
 ) -> LiveOutcome:
     execute = _compose_execute(project_dir, old.db_service, maintenance_database(old))
     _through_socket(execute, old, new)
-    port = container.published[0] if container.published else old.db_port
-    _prove_or_revert(old.db_host, port, execute, old, new)
-    message = f"changed the database in container {container.name}; logged in with the new values"
-    if new.db_port != old.db_port:
-        message += f"; `docker compose up -d {new.db_service}` publishes the new port {new.db_port}"
-    return LiveOutcome(True, message)
+
+    def prove(values: Answers) -> None:
+        problem = compose.login_problem(
+            project_dir, container, values.db_user, values.db_password, values.db_name
+        )
+        if problem is not None:
+            raise LiveChangeError(
+                f"the database took the change but a login as {values.db_user} to "
+                f"{values.db_name} on container {container.name}'s network address then failed "
+                f"({problem}); nothing was written"
+            )
+
+    _prove_or_revert(prove, execute, old, new)
+    # The volume keeps the new values; the containers still carry the old POSTGRES_*, URLs
+    # and published port until compose recreates them from the files.
+    return LiveOutcome(
+        True,
+        f"changed the database in container {container.name}; logged in with the new values "
+        "over its network address; `docker compose up -d` recreates the containers with "
+        "the new values (the volume keeps its data)",
+    )
 
 
 def _tcp(old: Answers, new: Answers) -> LiveOutcome:
@@ -164,6 +181,9 @@ def _tcp(old: Answers, new: Answers) -> LiveOutcome:
             raise LiveChangeError(
                 f"{where} refused the change ({error.reason}); nothing was written"
             ) from None
+        # On this machine, a container may be what answers: name it.
+        owner = compose.publisher(old.db_port) if old.db_host in _LOCAL_HOSTS else None
+        where += f" ({owner})" if owner else ""
         raise LiveChangeError(
             f"a server answers on {where} but refuses the current login of user {old.db_user} "
             f"({error.reason}): it may be another project's server or a volume initialised "
@@ -244,10 +264,12 @@ def _compose_execute(project_dir: Path, service: str, database: str) -> Execute:
     return execute
 
 
-def _prove_or_revert(host: str, port: int, execute: Execute, old: Answers, new: Answers) -> None:
+def _prove_or_revert(
+    prove: Callable[[Answers], None], execute: Execute, old: Answers, new: Answers
+) -> None:
     """Log in with the new values; if that fails, put the old ones back before raising."""
     try:
-        _prove(host, port, new)
+        prove(new)
     except LiveChangeError:
         # The first error is the one to report; it already says nothing was written.
         with contextlib.suppress(LiveChangeError):

@@ -1,0 +1,94 @@
+"""Projects run by ``docker compose`` on a real Docker engine (``pytest -m docker``).
+
+CI runs these inside the network namespace of ``docker-postgres`` (see .ci/run), where the
+engine's bridges and published ports live; a developer with Docker runs them as they are. Every
+test's compose project has a name of its own (its directory's) and is taken down with its
+volumes (``docker compose down -v``) after the test, pass or fail.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from envsync.live import compose
+from envsync.live.server import free_port
+from tests.conftest import copier_copy
+
+_TIMEOUT = 120
+
+
+def docker(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The ``docker`` CLI (``docker compose ...`` included), its output captured."""
+    return subprocess.run(
+        ["docker", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=_TIMEOUT
+    )
+
+
+def docker_ok(*args: str, cwd: Path | None = None) -> str:
+    """:func:`docker` that must succeed; its stdout."""
+    result = docker(*args, cwd=cwd)
+    assert result.returncode == 0, f"docker {' '.join(args)}:\n{result.stderr}{result.stdout}"
+    return result.stdout
+
+
+def container_id(project: Path, service: str) -> str:
+    return docker_ok("compose", "ps", "-q", service, cwd=project).strip()
+
+
+def network_address(container: str) -> str:
+    """The container's address on its compose network: where the app service reaches it."""
+    networks = json.loads(
+        docker_ok("inspect", "-f", "{{json .NetworkSettings.Networks}}", container)
+    )
+    return next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
+
+
+@pytest.fixture(scope="session")
+def engine() -> None:
+    """A Docker engine with ``docker compose``, reachable over TCP from here; else fail loudly."""
+    problem = compose.engine_problem()
+    if problem is None and docker("compose", "version").returncode != 0:
+        problem = "`docker compose` (the Compose v2 plugin) is missing"
+    if problem is None and not Path("/sys/class/net/docker0").exists():
+        problem = "the engine's network (docker0) is not in this network namespace"
+    if problem is not None:
+        pytest.fail(
+            f"-m docker needs a Docker engine: {problem}; run the tests as .ci/run does: "
+            "docker-postgres setup && docker-postgres start && docker-postgres exec "
+            ".venv/bin/pytest -m docker",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def compose_dir(engine: None, tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Directories named ``envsync-<what>-<random>``, each its own compose project, every one
+    taken down with its volumes and networks after the test."""
+    made: list[Path] = []
+
+    def make(what: str) -> Path:
+        path = tmp_path / f"envsync-{what}-{secrets.token_hex(3)}"
+        path.mkdir()
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        docker("compose", "down", "-v", "--remove-orphans", "--timeout", "1", cwd=path)
+
+
+@pytest.fixture
+def generated(template_src: Path, compose_dir: Callable[[str], Path]) -> Path:
+    """A project made by ``copier copy`` on a free host port, its database up and healthy."""
+    project = compose_dir("seed")
+    name = project.name.replace("-", "_")
+    copied = copier_copy(template_src, project, project_name=name, db_port=free_port())
+    assert copied.returncode == 0, copied.stderr
+    docker_ok("compose", "up", "-d", "db", "--wait", cwd=project)
+    return project
