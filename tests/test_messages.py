@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from envsync.template_source import described
 from tests.conftest import REPO, copier_copy, envsync, envsync_process
 
 SECRETS_HINT = "passwords are shown as ********; add --show-secrets to print them"
@@ -62,12 +63,20 @@ def test_a_finding_without_secrets_gives_no_hint(project: Path) -> None:
 
 
 def test_version_option_and_check_json_carry_the_installed_version(project: Path) -> None:
+    """The source tree's template commit beside the version (an installed wheel's:
+    tests/test_template_source.py)."""
+    template = described(REPO)
+    assert template is not None
     result = envsync_process("--version", cwd=project)
-    assert (result.returncode, result.stdout) == (0, f"envsync {version('envsync')}\n")
+    assert (result.returncode, result.stdout) == (
+        0,
+        f"envsync {version('envsync')} (template {template})\n",
+    )
     report = json.loads(envsync("check", "--json", cwd=project).stdout)
     assert report == {
         "status": "in_sync",
         "version": version("envsync"),
+        "template": template,
         "in_sync": True,
         "findings": [],
     }

@@ -15,11 +15,10 @@ already written when a later one fails.
 from __future__ import annotations
 
 import re
-import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from envsync import answers, apply, file_io, local_secret, plan, render
+from envsync import answers, apply, file_io, local_secret, plan, template_source
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.drift import MASK, Finding
@@ -324,32 +323,6 @@ def _storage(found: Discovery, password: str, tracked: tuple[str, ...]) -> tuple
     return local_secret.LOCAL, home
 
 
-def _template_source() -> dict[str, str]:
-    """``_src_path`` and ``_commit`` as ``copier copy`` would have recorded them.
-
-    The template is the repository holding copier.yml and template/ (the directory
-    ``envsync render`` renders from), so ``copier update`` and ``envsync render`` read the same
-    template. A wheel carries the template without copier.yml: then there is nothing to point at.
-    """
-    root = render.template_dir().parent
-    if not (root / "copier.yml").is_file():
-        return {}
-    source = {"_src_path": str(root)}
-    try:
-        described = subprocess.run(
-            ["git", "describe", "--tags", "--always"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:
-        return source
-    if described.returncode == 0 and described.stdout.strip():
-        source["_commit"] = described.stdout.strip()
-    return source
-
-
 def _compose_project_name(project_dir: Path, directory: str) -> str:
     name = (project_dir / directory).resolve().name
     # Compose's own normalisation: lower case, [a-z0-9_-], starting with a letter or digit.
@@ -414,7 +387,7 @@ def _answers(
             raise EnvsyncError(f"{db.files[0]}: {key} {reason}")
     if storage == local_secret.LOCAL:
         del values["db_password"]
-    return {**_template_source(), **values}
+    return {**template_source.source(), **values}
 
 
 # -- the CLAUDE.md / AGENTS.md section ----------------------------------------------------------

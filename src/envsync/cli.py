@@ -54,9 +54,17 @@ def _version() -> str:
         return "unknown"
 
 
+def _template_commit() -> str | None:
+    from envsync import template_source
+
+    return template_source.commit()
+
+
 def _print_version(value: bool) -> None:
     if value:
-        typer.echo(f"envsync {_version()}")
+        # The template's commit beside the version: whether the command and the template agree.
+        commit = _template_commit()
+        typer.echo(f"envsync {_version()}" + (f" (template {commit})" if commit else ""))
         raise typer.Exit()
 
 
@@ -153,6 +161,7 @@ def check(
         report = {
             "status": "drift" if findings else "in_sync",
             "version": _version(),
+            "template": _template_commit(),
             "in_sync": not findings,
             "findings": [
                 {
