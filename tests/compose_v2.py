@@ -95,7 +95,7 @@ def refusal(
 
 
 # Compose's own search order for a project's file.
-DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+DEFAULT_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
 
 
 def project_config(project: Path, *files: str) -> dict[str, Any]:

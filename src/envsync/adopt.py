@@ -53,6 +53,8 @@ class Options:
     service: str | None = None
     prefer: str | None = None
     add_port: bool = False
+    # The compose files, as ``docker compose -f`` takes them; () for compose's own lookup.
+    compose_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
                 f"{existing}: already exists, so envsync manages this project: use "
                 "`envsync check` and `envsync render`"
             )
-    found = discover(project_dir, service=options.service)
+    found = discover(project_dir, service=options.service, compose_files=options.compose_files)
     decided, disagreements, reference = decide(project_dir, found, options.prefer)
     if disagreements:
         logins, probed = _logins(found, decided, disagreements)
@@ -121,6 +123,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
             *added,
             *(() if found.section else _section_places(instructions, found, home)),
         ),
+        compose_files=found.compose_files,
     )
     map_text = map_file.dump(place_map, header=MAP_HEADER)
     if map_file.parse(map_text) != place_map:

@@ -351,13 +351,22 @@ def adopt(
             help="Publish the database on 127.0.0.1:db_port when it publishes no port.",
         ),
     ] = False,
+    compose_file: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--file",
+            "-f",
+            help="A compose file of the project, as `docker compose -f` takes it (repeatable).",
+        ),
+    ] = None,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Make an existing project managed: find every place, write the answers and the map."""
     from envsync import adopt as adopt_module
 
+    options = adopt_module.Options(service, prefer, add_port, tuple(compose_file or ()))
     with file_io.project_lock(project_dir):
-        outcome = adopt_module.adopt(project_dir, adopt_module.Options(service, prefer, add_port))
+        outcome = adopt_module.adopt(project_dir, options)
     if outcome.conflict or prefer is not None:
         lines = adopt_module.table(outcome, show_secrets=show_secrets)
         for line in lines:

@@ -116,6 +116,20 @@ class YamlDocument(Unreferenced):
                         return item, True
         return None
 
+    def keys(self, node: yaml.MappingNode) -> list[str]:
+        """A mapping's keys as its reader sees them: its own, then those merged in (``<<``)."""
+        own = []
+        merged: list[str] = []
+        for key, value in node.value:
+            if key.tag == _MERGE_TAG or (isinstance(key, yaml.ScalarNode) and key.value == "<<"):
+                sources = value.value if isinstance(value, yaml.SequenceNode) else [value]
+                for source in sources:
+                    if isinstance(source, yaml.MappingNode):
+                        merged += self.keys(source)
+            elif isinstance(key, yaml.ScalarNode):
+                own.append(key.value)
+        return list(dict.fromkeys([*own, *merged]))
+
     def find(self, locator: str) -> Found:
         try:
             segments = split_locator(locator)

@@ -13,6 +13,9 @@ value = "{db_password}"
 file = "backend/.env"
 key = "DATABASE_URL"
 url = "host"  # or "network", or { view = "host", scheme = "postgresql+{app_driver}" }
+
+[compose]                    # only when compose must be told the files (`docker compose -f`)
+files = ["local.yml"]
 ```
 
 The format of a file follows from its name (``*.md``, ``*.ini``, ``.github/workflows/*``, compose
@@ -69,17 +72,34 @@ def parse(text: str, *, path: str = MAP_FILE) -> PlaceMap:
             line=int(where[1]),
             message=f"is not valid TOML: {reason} (column {where[2]})",
         ) from None
-    unknown = set(data) - {"facts", "place"}
+    unknown = set(data) - {"facts", "place", "compose"}
     if unknown:
         raise MapError(
-            path=path, message=f"unknown table {sorted(unknown)[0]!r} (use facts, place)"
+            path=path, message=f"unknown table {sorted(unknown)[0]!r} (use facts, place, compose)"
         )
     facts = {name: _fact(name, value, path) for name, value in data.get("facts", {}).items()}
     entries = data.get("place", [])
     if not isinstance(entries, list):
         raise MapError(path=path, message="'place' must be an array of tables ([[place]])")
     places = tuple(_place(index, entry, path) for index, entry in enumerate(entries, 1))
-    return PlaceMap(facts=facts, places=places)
+    return PlaceMap(facts=facts, places=places, compose_files=_compose_files(data, path))
+
+
+def _compose_files(data: dict[str, Any], path: str) -> tuple[str, ...]:
+    compose = data.get("compose", {})
+    files = compose.get("files", []) if isinstance(compose, dict) else None
+    if (
+        not isinstance(compose, dict)
+        or set(compose) - {"files"}
+        or not isinstance(files, list)
+        or not all(isinstance(name, str) and name for name in files)
+    ):
+        raise MapError(path=path, message='compose must be a table: files = ["compose.yml", ...]')
+    for name in files:
+        posix = PurePosixPath(name)
+        if posix.is_absolute() or ".." in posix.parts:
+            raise MapError(path=path, message=f"compose file {name!r} must stay inside the project")
+    return tuple(files)
 
 
 def _fact(name: str, value: object, path: str) -> Fact:
@@ -202,6 +222,9 @@ def dump(place_map: PlaceMap, *, header: str = "") -> str:
             lines.append("example = true")
         if place.via:
             lines.append(f"via = {_toml_string(place.via)}")
+    if place_map.compose_files:
+        files = ", ".join(_toml_string(name) for name in place_map.compose_files)
+        lines += ["", "[compose]", f"files = [{files}]"]
     return "\n".join(lines).lstrip("\n") + "\n"
 
 

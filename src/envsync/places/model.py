@@ -123,3 +123,5 @@ class PlaceMap:
 
     facts: Mapping[str, Fact]
     places: tuple[Place, ...]
+    # The files of the compose project when compose would not find them by itself (``-f``).
+    compose_files: tuple[str, ...] = ()

@@ -21,15 +21,19 @@ from envsync.places.discovery.results import Database, Discovery, Found, Harvest
 from envsync.plan import Workspace
 
 
-def discover(project_dir: Path, *, service: str | None = None) -> Discovery:
+def discover(
+    project_dir: Path, *, service: str | None = None, compose_files: tuple[str, ...] = ()
+) -> Discovery:
+    """Every place of the database service (``service``, when named) of the compose project
+    (``compose_files``, when named as with ``docker compose -f``)."""
     files = walk.project_files(project_dir)
     workspace = Workspace(project_dir, {}, os.environ)
-    project = compose_project.compose_files(files)
-    db, other_projects = compose_project.find_database(workspace, project, service)
+    projects = compose_project.compose_projects(workspace, files, compose_files, os.environ)
+    db, project, other_projects = compose_project.find_database(workspace, projects, service)
     instructions, section, section_places = sources.instructions(workspace)
     harvest = Harvest.of(
         [
-            Harvest(notes=[*project.notes, *other_projects]),
+            Harvest(notes=[*projects.notes, *other_projects]),
             compose_places.database_places(workspace, db),
             compose_places.service_places(workspace, db),
             *(
@@ -45,15 +49,17 @@ def discover(project_dir: Path, *, service: str | None = None) -> Discovery:
             section_places,
         ]
     )
-    found, db_host = credentials.settle_host(_first_of_each(harvest.found))
+    shared = compose_places.one_place_per_node(workspace, _first_of_each(harvest.found))
+    found, db_host = credentials.settle_host(shared.found)
     return Discovery(
         db,
         tuple(found),
         db_host,
         instructions,
         section,
-        tuple(harvest.notes),
-        compose_places.port_place(db, project.files),
+        (*harvest.notes, *shared.notes),
+        compose_places.port_place(db),
+        project.files if project.named else (),
     )
 
 

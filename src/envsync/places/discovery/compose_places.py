@@ -7,16 +7,16 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from envsync.formats.compose_file import ComposeDocument, interpolation_file
-from envsync.formats.compose_names import OVERRIDE
+from envsync.formats.compose_names import OVERRIDE_NAMES
 from envsync.formats.yaml_document import join_locator
 from envsync.places.discovery import credentials, walk
 from envsync.places.discovery.compose_project import (
     IMAGE_DEFAULT_USER,
     compose_document,
-    directory_of,
     dotenv_keys,
     env_files,
     environment_keys,
+    service_chain,
     services,
 )
 from envsync.places.discovery.results import Database, Found, Harvest
@@ -36,22 +36,25 @@ def database_places(workspace: Workspace, db: Database) -> Harvest:
     harvest = Harvest()
     has = {"POSTGRES_USER": False, "POSTGRES_DB": False}
     for path in db.files:
-        doc = compose_document(workspace, path)
+        chain = service_chain(workspace, compose_document(workspace, path), db.service)
         for key, fact in _SERVICE_FACTS:
-            locator = join_locator("services", db.service, "environment", key)
-            reading = doc.read(locator)
-            if not isinstance(reading.value, str):
-                continue
-            has[key] = True
-            via = credentials.whole_reference(doc, reading.source)
-            place = Place(path, "compose", locator, f"{{{fact}}}", via=via)
-            harvest.found.append(Found(place.where(), {fact: reading.value}, place))
-            if via is not None:
-                harvest.add(_definition(workspace, doc, via, fact))
-        for env_file in env_files(doc, db.service):
-            harvest.add(env_file_places(workspace, db, env_file, database=True))
+            for doc, service in chain:
+                locator = join_locator("services", service, "environment", key)
+                reading = doc.read(locator)
+                if not isinstance(reading.value, str):
+                    continue
+                has[key] = True
+                via = credentials.whole_reference(doc, reading.source)
+                place = Place(doc.path, "compose", locator, f"{{{fact}}}", via=via)
+                harvest.found.append(Found(place.where(), {fact: reading.value}, place))
+                if via is not None:
+                    harvest.add(_definition(workspace, doc, via, fact))
+                break
+        for doc, service in chain:
+            for env_file in env_files(doc, service):
+                harvest.add(env_file_places(workspace, db, env_file, database=True))
         locator = join_locator("services", db.service, "ports")
-        reading = doc.read(locator)
+        reading = chain[0][0].read(locator)
         if isinstance(reading.value, str) and reading.value.isdigit():
             place = Place(path, "compose", locator, "{db_port}")
             harvest.found.append(Found(place.where(), {"db_port": reading.value}, place))
@@ -85,7 +88,7 @@ def _definition(workspace: Workspace, doc: ComposeDocument, name: str, fact: str
 def service_places(workspace: Workspace, db: Database) -> Harvest:
     """URLs and parts in the ``environment:`` of every other service."""
     harvest = Harvest()
-    for path in db.files:
+    for path in db.project:
         doc = compose_document(workspace, path)
         for name, _ in services(doc):
             if name == db.service:
@@ -102,11 +105,11 @@ def app_env_files(workspace: Workspace, db: Database, files: list[str]) -> list[
     """Env files to read: compose's interpolation ``.env``, every service's ``env_file:``, and
     every file of the project named like an env file."""
     named: list[str] = []
-    for path in db.files:
+    for path in db.project:
         doc = compose_document(workspace, path)
         for name, _ in services(doc):
             named += env_files(doc, name)
-    interpolation = interpolation_file(db.files[0])
+    interpolation = interpolation_file(db.project[0])
     found = [interpolation, *named, *(p for p in files if walk.is_env_file(p))]
     return [p for p in dict.fromkeys(found) if workspace.text(p) is not None]
 
@@ -121,16 +124,45 @@ def env_file_places(
     return credentials.scan(db, doc, path, "dotenv", keys, database=database)
 
 
-def port_place(db: Database, compose_paths: tuple[str, ...]) -> Place | None:
+def port_place(db: Database) -> Place | None:
     """Where ``adopt --add-port`` publishes the port: the override file when the project has one
     (a published port is a local choice; the base file may be the one a deployment reads), else
     the database's own compose file."""
     if db.port is not None:
         return None
-    overrides = [
-        path
-        for path in compose_paths
-        if directory_of(path) == db.directory and OVERRIDE.fullmatch(PurePosixPath(path).name)
-    ]
+    overrides = [path for path in db.project if PurePosixPath(path).name in OVERRIDE_NAMES]
     file = overrides[0] if overrides else db.files[0]
     return Place(file, "compose", join_locator("services", db.service, "ports"), "{db_port}")
+
+
+def one_place_per_node(workspace: Workspace, found: list[Found]) -> Harvest:
+    """A value written once under an anchor and used through aliases and merge keys
+    (``environment: *db-env``, ``<<: *db-env``) is one place: the node that holds it, where a
+    repair goes. The other services that use it are named in a note."""
+    kept = Harvest()
+    holders: dict[tuple[str, int], Found] = {}
+    sharing: dict[str, list[str]] = {}
+    for f in found:
+        node = _node_of(workspace, f.place) if f.place is not None else None
+        if f.place is None or node is None:
+            kept.found.append(f)
+            continue
+        first = holders.setdefault((f.place.file, node), f)
+        if first is f:
+            kept.found.append(f)
+        else:
+            sharing.setdefault(first.label, []).append(f.place.key)
+    kept.notes += [
+        f"{label}: written once (a YAML anchor) and used by {', '.join(keys)} too; "
+        "a change is made there"
+        for label, keys in sharing.items()
+    ]
+    return kept
+
+
+def _node_of(workspace: Workspace, place: Place) -> int | None:
+    """Where the YAML node a compose place reads starts in its file."""
+    if place.format != "compose":
+        return None
+    node = compose_document(workspace, place.file).find(place.key).node
+    return None if node is None else node.start_mark.index

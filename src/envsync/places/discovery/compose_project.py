@@ -3,17 +3,18 @@ PostgreSQL, and what that service is (user, password, name, published port) as c
 
 from __future__ import annotations
 
+import os
+import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import yaml
 
 from envsync.errors import EnvsyncError
-from envsync.formats import yaml_nodes
-from envsync.formats.compose_file import ComposeDocument
-from envsync.formats.compose_names import COMPOSE_NAME, DEFAULT_NAMES, OVERRIDE
+from envsync.formats.compose_file import INTERPOLATION_FILE, ComposeDocument
+from envsync.formats.compose_names import COMPOSE_NAME, DEFAULT_NAMES, OVERRIDE_NAMES
 from envsync.formats.dotenv_file import DotenvDocument
 from envsync.formats.yaml_document import join_locator
 from envsync.places.discovery.credentials import HOST_PARTS, is_database_image
@@ -24,38 +25,159 @@ from envsync.plan import Workspace
 IMAGE_DEFAULT_USER = "postgres"
 # Files that describe another database than the development one.
 _PRODUCTION = re.compile(r"prod", re.I)
+_POSTGRES_LINE = re.compile(r"^\s*(export\s+)?POSTGRES_", re.M)
 
 
 @dataclass(frozen=True)
 class ComposeProject:
-    """The compose files discovery reads, in compose's order, and the ones it leaves."""
+    """The files compose reads for one project, in its order, and whether they must be named
+    (``-f``, ``COMPOSE_FILE`` from the shell, a lone file found by its content): the map records
+    those, since compose would not find them by itself."""
 
+    directory: str
     files: tuple[str, ...]
+    named: bool = False
+
+
+@dataclass(frozen=True)
+class ComposeProjects:
+    projects: tuple[ComposeProject, ...]
     notes: tuple[str, ...]
 
 
-def compose_files(files: list[str]) -> ComposeProject:
-    found = []
+def compose_projects(
+    workspace: Workspace,
+    files: list[str],
+    named: tuple[str, ...] = (),
+    environ: Mapping[str, str] | None = None,
+) -> ComposeProjects:
+    """The compose projects of the project, formed as compose forms them: the files named with
+    ``-f``; else, per directory, ``COMPOSE_FILE`` (the shell's at the root, the ``.env``'s), the
+    default file plus the one override beside it, or a lone file whose services run PostgreSQL."""
+    environ = os.environ if environ is None else environ
+    if named:
+        return _named_project(workspace, files, named)
+    projects = []
     notes = []
-    for path in files:
-        name = PurePosixPath(path).name
-        if not COMPOSE_NAME.fullmatch(name) or path.startswith(".github/"):
-            continue
-        if _PRODUCTION.search(name):
-            notes.append(f"{path}: not read (a production compose file)")
-            continue
-        found.append(path)
+    for directory in dict.fromkeys(directory_of(path) for path in files if _is_yaml(path)):
+        shell = environ if directory == "." else {}
+        project = _directory_project(workspace, directory, files, shell)
+        if project is not None:
+            projects.append(project)
+        used = set(project.files) if project else set()
+        notes += [
+            _left(path)
+            for path in files
+            if directory_of(path) == directory
+            and COMPOSE_NAME.fullmatch(PurePosixPath(path).name)
+            and path not in used
+        ]
+    return ComposeProjects(tuple(projects), tuple(notes))
 
-    def order(path: str) -> tuple[int, int, str]:
-        name = PurePosixPath(path).name
-        rank = (
-            DEFAULT_NAMES.index(name)
-            if name in DEFAULT_NAMES
-            else len(DEFAULT_NAMES) + (0 if OVERRIDE.fullmatch(name) else 1)
+
+def _is_yaml(path: str) -> bool:
+    return path.endswith((".yml", ".yaml")) and not path.startswith(".github/")
+
+
+def _left(path: str) -> str:
+    if _PRODUCTION.search(PurePosixPath(path).name):
+        return f"{path}: not read (a production compose file)"
+    return f"{path}: not read (compose reads it only when named with -f or in COMPOSE_FILE)"
+
+
+def _named_project(
+    workspace: Workspace, files: list[str], named: tuple[str, ...]
+) -> ComposeProjects:
+    named = tuple(posixpath.normpath(path) for path in named)
+    for path in named:
+        if path.startswith("../") or workspace.text(path) is None:
+            raise EnvsyncError(f"-f {path}: no such file in the project")
+    notes = tuple(
+        _left(path)
+        for path in files
+        if COMPOSE_NAME.fullmatch(PurePosixPath(path).name) and path not in named
+    )
+    return ComposeProjects((ComposeProject(directory_of(named[0]), named, True),), notes)
+
+
+def _directory_project(
+    workspace: Workspace, directory: str, files: list[str], shell: Mapping[str, str]
+) -> ComposeProject | None:
+    here = [path for path in files if directory_of(path) == directory]
+    settings = _compose_settings(workspace, directory, shell)
+    listed = settings.get("COMPOSE_FILE")
+    if listed:
+        separator = settings.get("COMPOSE_PATH_SEPARATOR") or ":"
+        chosen = tuple(
+            posixpath.normpath(posixpath.join(directory, name))
+            for name in listed.split(separator)
+            if name
         )
-        return path.count("/"), rank, path
+        where = "COMPOSE_FILE" if "COMPOSE_FILE" in shell else f"{directory}/.env: COMPOSE_FILE"
+        for path in chosen:
+            if workspace.text(path) is None:
+                raise EnvsyncError(f"{where.removeprefix('./')}: {path} is not a file")
+        return ComposeProject(directory, chosen, named="COMPOSE_FILE" in shell)
+    names = {PurePosixPath(path).name: path for path in here}
+    default = next((names[name] for name in DEFAULT_NAMES if name in names), None)
+    if default is not None:
+        override = next((names[name] for name in OVERRIDE_NAMES if name in names), None)
+        return ComposeProject(directory, (default,) if override is None else (default, override))
+    lone = [
+        path
+        for path in here
+        if _is_yaml(path)
+        and not _PRODUCTION.search(PurePosixPath(path).name)
+        and _runs_postgres(workspace, path)
+    ]
+    if len(lone) > 1:
+        raise EnvsyncError(
+            f"{', '.join(lone)}: each could be the compose project's file; name the ones you "
+            "run with -f FILE (as many as compose takes)"
+        )
+    return ComposeProject(directory, (lone[0],), named=True) if lone else None
 
-    return ComposeProject(tuple(sorted(found, key=order)), tuple(notes))
+
+def _compose_settings(
+    workspace: Workspace, directory: str, shell: Mapping[str, str]
+) -> dict[str, str]:
+    """``COMPOSE_FILE`` and ``COMPOSE_PATH_SEPARATOR`` as compose sees them: the shell's over
+    the ``.env`` of the project directory."""
+    from envsync.formats import compose_env_file
+
+    path = posixpath.join(directory, INTERPOLATION_FILE) if directory != "." else INTERPOLATION_FILE
+    text = workspace.text(path)
+    found = {} if text is None else compose_env_file.values(text, environ=shell, path=path)
+    found.update(shell)
+    return {key: found[key] for key in ("COMPOSE_FILE", "COMPOSE_PATH_SEPARATOR") if key in found}
+
+
+def _runs_postgres(workspace: Workspace, path: str) -> bool:
+    """Whether a YAML file is a compose file with a PostgreSQL service (an image of one, or
+    ``POSTGRES_*`` in its environment or env files), read as plain YAML."""
+    try:
+        data = yaml.safe_load(workspace.text(path) or "")
+    except yaml.YAMLError:
+        return False
+    services = data.get("services") if isinstance(data, dict) else None
+    for spec in services.values() if isinstance(services, dict) else ():
+        if not isinstance(spec, dict):
+            continue
+        environment = spec.get("environment")
+        keys = [str(key) for key in environment] if isinstance(environment, list | dict) else []
+        listed = spec.get("env_file")
+        env_files = listed if isinstance(listed, list) else [listed] if listed else []
+        texts = (
+            workspace.text(_beside(path, str(item))) if isinstance(item, str) else None
+            for item in env_files
+        )
+        if (
+            is_database_image(str(spec.get("image", "")))
+            or any(key.startswith("POSTGRES_") for key in keys)
+            or any(text and _POSTGRES_LINE.search(text) for text in texts)
+        ):
+            return True
+    return False
 
 
 def compose_document(workspace: Workspace, path: str) -> ComposeDocument:
@@ -77,17 +199,20 @@ def services(doc: ComposeDocument) -> Iterator[tuple[str, yaml.MappingNode]]:
             yield key.value, value
 
 
-def scalar(doc: ComposeDocument, node: yaml.MappingNode, key: str) -> str | None:
-    pair = yaml_nodes.mapping_get(node, key, doc.path)
-    if pair is None or not isinstance(pair[1], yaml.ScalarNode):
-        return None
-    return doc.string(pair[1])
+def scalar(doc: ComposeDocument, service: str, key: str) -> str | None:
+    """A service's single value (``image``), merge keys followed; None when absent or not one."""
+    return scalar_at(doc, join_locator("services", service, key))
+
+
+def scalar_at(doc: ComposeDocument, locator: str) -> str | None:
+    node = doc.find(locator).node
+    return doc.string(node) if isinstance(node, yaml.ScalarNode) else None
 
 
 def environment_keys(doc: ComposeDocument, service: str) -> list[str]:
     node = doc.find(join_locator("services", service, "environment")).node
     if isinstance(node, yaml.MappingNode):
-        return [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        return doc.keys(node)
     if isinstance(node, yaml.SequenceNode):
         return [
             item.value.partition("=")[0] for item in node.value if isinstance(item, yaml.ScalarNode)
@@ -123,42 +248,94 @@ def service_environment(
     return found
 
 
+def service_chain(
+    workspace: Workspace, doc: ComposeDocument, service: str
+) -> list[tuple[ComposeDocument, str]]:
+    """The service, then the services it ``extends:`` (in its file or another), nearest first:
+    a key the service does not set comes from the first of them that does, as in compose."""
+    chain = [(doc, service)]
+    while True:
+        doc, service = chain[-1]
+        extends = join_locator("services", service, "extends")
+        node = doc.find(extends).node
+        if isinstance(node, yaml.ScalarNode):
+            path, target = doc.path, doc.string(node)
+        elif isinstance(node, yaml.MappingNode):
+            named = scalar_at(doc, f"{extends}.file")
+            path = doc.path if named is None else _beside(doc.path, named)
+            target = scalar_at(doc, f"{extends}.service")
+        else:
+            return chain
+        base = None if path.startswith("../") else workspace.document(path, "compose")
+        if target is None or not isinstance(base, ComposeDocument):
+            return chain
+        if any(d.path == path and s == target for d, s in chain):
+            return chain  # compose refuses a circle; discovery stops at it
+        chain.append((base, target))
+
+
+def _beside(compose_path: str, relative: str) -> str:
+    return posixpath.normpath(posixpath.join(directory_of(compose_path), relative))
+
+
+def resolved_environment(
+    workspace: Workspace, doc: ComposeDocument, service: str
+) -> dict[str, str | None]:
+    """The service's variables with those it inherits through ``extends:``."""
+    found: dict[str, str | None] = {}
+    for base, name in reversed(service_chain(workspace, doc, service)):
+        found.update(service_environment(workspace, base, name))
+    return found
+
+
+def resolved_scalar(
+    workspace: Workspace, doc: ComposeDocument, service: str, key: str
+) -> str | None:
+    for base, name in service_chain(workspace, doc, service):
+        value = scalar(base, name, key)
+        if value is not None:
+            return value
+    return None
+
+
 def find_database(
-    workspace: Workspace, project: ComposeProject, wanted: str | None
-) -> tuple[Database, tuple[str, ...]]:
-    """The service that runs PostgreSQL (``wanted``, when named), and notes on the compose files
-    of other projects, which are not read."""
-    if not project.files:
+    workspace: Workspace, found: ComposeProjects, wanted: str | None
+) -> tuple[Database, ComposeProject, tuple[str, ...]]:
+    """The service that runs PostgreSQL (``wanted``, when named), its compose project, and notes
+    on the compose files of other projects, which are not read."""
+    if not found.projects:
         raise EnvsyncError(
             f"{workspace.project_dir}: no compose file (compose.yaml, docker-compose.yml, ...) "
-            "here or in a subdirectory; run adopt with -C DIR on the directory that holds it"
+            "here or in a subdirectory; name it with -f FILE, or run adopt with -C DIR on the "
+            "directory that holds it"
         )
     by_image: dict[tuple[str, str], list[str]] = {}
     by_environment: dict[tuple[str, str], list[str]] = {}
     mentioned: dict[tuple[str, str], list[str]] = {}
     hosts: set[tuple[str, str]] = set()
-    for path in project.files:
-        doc = compose_document(workspace, path)
-        directory = directory_of(path)
-        for name, node in services(doc):
-            key = (directory, name)
-            mentioned.setdefault(key, []).append(path)
-            image = scalar(doc, node, "image")
-            if image is not None and is_database_image(image):
-                by_image.setdefault(key, []).append(path)
-                continue
-            environment = service_environment(workspace, doc, name)
-            if any(k.startswith("POSTGRES_") for k in environment):
-                by_environment.setdefault(key, []).append(path)
-                hosts.update(
-                    (directory, value or "")
-                    for k, value in environment.items()
-                    if k.endswith(HOST_PARTS)
-                )
+    projects = {project.directory: project for project in found.projects}
+    for project in found.projects:
+        for path in project.files:
+            doc = compose_document(workspace, path)
+            for name, _ in services(doc):
+                key = (project.directory, name)
+                mentioned.setdefault(key, []).append(path)
+                image = resolved_scalar(workspace, doc, name, "image")
+                if image is not None and is_database_image(image):
+                    by_image.setdefault(key, []).append(path)
+                    continue
+                environment = resolved_environment(workspace, doc, name)
+                if any(k.startswith("POSTGRES_") for k in environment):
+                    by_environment.setdefault(key, []).append(path)
+                    hosts.update(
+                        (project.directory, value or "")
+                        for k, value in environment.items()
+                        if k.endswith(HOST_PARTS)
+                    )
     # Without a database image, the service others name as their host is the database
     # (the app carries the same POSTGRES_* file, with POSTGRES_HOST pointing at it).
     named = [key for key in by_environment if key in hosts]
-    candidates = list(by_image) or named or list(by_environment)
+    candidates = list(dict.fromkeys(by_image)) or named or list(by_environment)
     if wanted is not None:
         candidates = [key for key in mentioned if key[1] == wanted]
         if not candidates:
@@ -167,20 +344,23 @@ def find_database(
                 f"(found: {', '.join(sorted({k[1] for k in mentioned}))})"
             )
     if not candidates:
+        first = found.projects[0].files[0]
         raise EnvsyncError(
-            f"{project.files[0]}: no database service (no postgres, pgvector, postgis or "
+            f"{first}: no database service (no postgres, pgvector, postgis or "
             "timescale image, no POSTGRES_* environment); name it with --service NAME"
         )
     if len(candidates) > 1:
         raise EnvsyncError(_ambiguous(candidates))
     directory, name = candidates[0]
-    files = tuple(mentioned[(directory, name)])
+    project = projects[directory]
     notes = tuple(
-        f"{path}: not read (another compose project than {files[0]})"
-        for path in project.files
-        if directory_of(path) != directory
+        f"{path}: not read (another compose project than {project.files[0]})"
+        for other in found.projects
+        if other is not project
+        for path in other.files
     )
-    return read_database(workspace, directory, name, files), notes
+    files = tuple(dict.fromkeys(mentioned[(directory, name)]))
+    return read_database(workspace, project, name, files), project, notes
 
 
 def _ambiguous(candidates: list[tuple[str, str]]) -> str:
@@ -197,24 +377,23 @@ def _ambiguous(candidates: list[tuple[str, str]]) -> str:
 
 
 def read_database(
-    workspace: Workspace, directory: str, service: str, files: tuple[str, ...]
+    workspace: Workspace, project: ComposeProject, service: str, files: tuple[str, ...]
 ) -> Database:
     environment: dict[str, str | None] = {}
     image = container = port = None
     for path in files:
         doc = compose_document(workspace, path)
-        environment.update(service_environment(workspace, doc, service))
-        node = doc.find(join_locator("services", service)).node
-        if isinstance(node, yaml.MappingNode):
-            image = scalar(doc, node, "image") or image
-            container = scalar(doc, node, "container_name") or container
+        environment.update(resolved_environment(workspace, doc, service))
+        image = resolved_scalar(workspace, doc, service, "image") or image
+        container = resolved_scalar(workspace, doc, service, "container_name") or container
         published = doc.read(join_locator("services", service, "ports"))
         if isinstance(published.value, str) and published.value.isdigit():
             port = published.value
     user = environment.get("POSTGRES_USER") or IMAGE_DEFAULT_USER
     return Database(
-        directory=directory,
+        directory=project.directory,
         files=files,
+        project=project.files,
         service=service,
         image=image,
         container=container,

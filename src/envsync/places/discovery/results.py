@@ -35,6 +35,7 @@ class Database:
 
     directory: str  # the compose project's directory, relative ("." at the root)
     files: tuple[str, ...]  # the compose files that describe it
+    project: tuple[str, ...]  # every file of its compose project, in compose's order
     service: str
     image: str | None
     container: str | None
@@ -59,6 +60,8 @@ class Discovery:
     notes: tuple[str, ...] = field(default=())
     # Where ``adopt --add-port`` publishes the database's port when it publishes none.
     port_place: Place | None = None
+    # The compose files to name (``-f``) because compose would not find them by itself.
+    compose_files: tuple[str, ...] = ()
 
 
 @dataclass
