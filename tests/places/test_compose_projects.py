@@ -272,6 +272,13 @@ CASES = [
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.layout.name)
 def test_adopt_check_and_set_on_a_compose_project(tmp_path: Path, case: Case) -> None:
+    adopt_check_and_set(tmp_path, case)
+
+
+def adopt_check_and_set(tmp_path: Path, case: Case) -> Path:
+    """Adopt exits 0 and changes no file; check is 0; the map names the layout's places and
+    not the others; ``set db_password`` changes the password in every place, and nothing else,
+    as each consumer reads it."""
     layout = case.layout
     project = git_project(tmp_path / layout.name, layout.files)
     before = snapshot(project)
@@ -298,6 +305,7 @@ def test_adopt_check_and_set_on_a_compose_project(tmp_path: Path, case: Case) ->
         # Repaired where the value is written (the anchor), not copied to where it is used.
         assert written.count(NEW_PASSWORD) == before[name].decode().count(layout.password)
     assert envsync("check", cwd=project).returncode == 0
+    return project
 
 
 def test_the_shells_compose_file_forms_the_project(

@@ -5,8 +5,9 @@ interpolation, python-dotenv, Alembic's configparser, a workflow as plain YAML) 
 places, each with the values it holds now. Nothing here writes, and nothing here decides which
 value is the truth: that is adopt's business.
 
-The rooms: ``walk`` (the project's files), ``compose_project`` (which compose files, which
-service is the database), ``compose_places`` (the places compose and its env files hold),
+The rooms: ``walk`` (the project's files), ``compose_project`` (which compose files),
+``compose_services`` (a service as compose sees it), ``database_service`` (which service is the
+database), ``compose_places`` (the places compose and its env files hold),
 ``credentials`` (is this value the database's?), ``sources`` (alembic, CI workflows, the
 instruction file). Each reader returns what it found; this module puts them in order.
 """
@@ -16,7 +17,14 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from envsync.places.discovery import compose_places, compose_project, credentials, sources, walk
+from envsync.places.discovery import (
+    compose_places,
+    compose_project,
+    credentials,
+    database_service,
+    sources,
+    walk,
+)
 from envsync.places.discovery.results import Database, Discovery, Found, Harvest
 from envsync.plan import Workspace
 
@@ -29,16 +37,17 @@ def discover(
     files = walk.project_files(project_dir)
     workspace = Workspace(project_dir, {}, os.environ)
     projects = compose_project.compose_projects(workspace, files, compose_files, os.environ)
-    db, project, other_projects = compose_project.find_database(workspace, projects, service)
+    db, project, other_projects = database_service.find_database(workspace, projects, service)
     instructions, section, section_places = sources.instructions(workspace)
+    others = compose_places.foreign(workspace, db)
     harvest = Harvest.of(
         [
             Harvest(notes=[*projects.notes, *other_projects]),
             compose_places.database_places(workspace, db),
             compose_places.service_places(workspace, db),
             *(
-                compose_places.env_file_places(workspace, db, path)
-                for path in compose_places.app_env_files(workspace, db, files)
+                compose_places.env_file_places(workspace, db, path, others=others)
+                for path in compose_places.app_env_files(workspace, db, files, others)
             ),
             *(
                 sources.alembic(workspace, db, path)

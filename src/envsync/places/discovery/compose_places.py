@@ -4,14 +4,14 @@ the application read."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from envsync.formats.compose_file import ComposeDocument, interpolation_file
 from envsync.formats.compose_names import OVERRIDE_NAMES
 from envsync.formats.yaml_document import join_locator
 from envsync.places.discovery import credentials, walk
-from envsync.places.discovery.compose_project import (
-    IMAGE_DEFAULT_USER,
+from envsync.places.discovery.compose_services import (
     compose_document,
     dotenv_keys,
     env_files,
@@ -19,6 +19,7 @@ from envsync.places.discovery.compose_project import (
     service_chain,
     services,
 )
+from envsync.places.discovery.database_service import IMAGE_DEFAULT_USER
 from envsync.places.discovery.results import Database, Found, Harvest
 from envsync.places.model import Place
 from envsync.plan import Workspace
@@ -91,7 +92,7 @@ def service_places(workspace: Workspace, db: Database) -> Harvest:
     for path in db.project:
         doc = compose_document(workspace, path)
         for name, _ in services(doc):
-            if name == db.service:
+            if name == db.service or name in db.others:
                 continue
             keys = [
                 (join_locator("services", name, "environment", key), key)
@@ -101,9 +102,39 @@ def service_places(workspace: Workspace, db: Database) -> Harvest:
     return harvest
 
 
-def app_env_files(workspace: Workspace, db: Database, files: list[str]) -> list[str]:
+@dataclass(frozen=True)
+class Foreign:
+    """What belongs to the project's other databases (``db_test``): the env files only they
+    load, and the variables their ``environment:`` refers to. Never places of this one."""
+
+    files: frozenset[str] = frozenset()
+    variables: frozenset[str] = frozenset()
+
+
+def foreign(workspace: Workspace, db: Database) -> Foreign:
+    theirs: set[str] = set()
+    ours: set[str] = set()
+    variables: set[str] = set()
+    for path in db.project:
+        doc = compose_document(workspace, path)
+        for name, _ in services(doc):
+            loaded = env_files(doc, name)
+            if name not in db.others:
+                ours.update(loaded)
+                continue
+            theirs.update(loaded)
+            for key in environment_keys(doc, name):
+                source = doc.read(join_locator("services", name, "environment", key)).source
+                if isinstance(source, str):
+                    variables.update(doc.references(source))
+    return Foreign(frozenset(theirs - ours), frozenset(variables))
+
+
+def app_env_files(
+    workspace: Workspace, db: Database, files: list[str], others: Foreign
+) -> list[str]:
     """Env files to read: compose's interpolation ``.env``, every service's ``env_file:``, and
-    every file of the project named like an env file."""
+    every file of the project named like an env file; not those only other databases load."""
     named: list[str] = []
     for path in db.project:
         doc = compose_document(workspace, path)
@@ -111,16 +142,23 @@ def app_env_files(workspace: Workspace, db: Database, files: list[str]) -> list[
             named += env_files(doc, name)
     interpolation = interpolation_file(db.project[0])
     found = [interpolation, *named, *(p for p in files if walk.is_env_file(p))]
-    return [p for p in dict.fromkeys(found) if workspace.text(p) is not None]
+    return [
+        p for p in dict.fromkeys(found) if p not in others.files and workspace.text(p) is not None
+    ]
 
 
 def env_file_places(
-    workspace: Workspace, db: Database, path: str, *, database: bool = False
+    workspace: Workspace,
+    db: Database,
+    path: str,
+    *,
+    database: bool = False,
+    others: Foreign = Foreign(),
 ) -> Harvest:
     doc = workspace.document(path, "dotenv")
     if doc is None:
         return Harvest()
-    keys = [(key, key) for key in dotenv_keys(doc)]
+    keys = [(key, key) for key in dotenv_keys(doc) if key not in others.variables]
     return credentials.scan(db, doc, path, "dotenv", keys, database=database)
 
 

@@ -133,6 +133,8 @@ def url(
             return Harvest(notes=[f"{where}: not managed (port {port} is not the container's)"])
         if parsed.host != db.service:
             overrides["host"] = parsed.host or ""
+    elif parsed.host in db.others:
+        return Harvest(notes=[f"{where}: not managed (service {parsed.host} is another database)"])
     elif parsed.host in LOCAL_HOSTS:
         if db.port is None or str(port or CONTAINER_PORT) != db.port:
             why = (
@@ -170,12 +172,28 @@ def url(
             "password": f"{{{password_fact}}}",
         }
     )
+    notes = []
+    if ci is None and _another_database(db, parsed):
+        # Same server, same login, another database (``app_test`` beside ``app``): the place
+        # keeps its own database while the rest follows the facts.
+        parts["database"] = str(parsed.database).replace("{", "{{").replace("}", "}}")
+        del values[name_fact]
+        notes.append(
+            f"{where}: a database of its own ({parsed.database}) on the same server: the map "
+            f'pins it (database = "{parsed.database}"); the rest follows the facts'
+        )
     parts.update(overrides)
     place = Place(path, fmt, locator, url=Url(parts, view), example=example)
     if example and not example_agrees(db, values):
         return Harvest(notes=[f"{where}: not managed (an example that names other values)"])
     found = Found(place.where(), values, place, not example, parsed.drivername, spelled_host)
-    return Harvest([found])
+    return Harvest([found], notes)
+
+
+def _another_database(db: Database, parsed: database_url.DatabaseUrl) -> bool:
+    if parsed.database in (None, db.name) or parsed.user != db.user:
+        return False
+    return None in (parsed.password, db.password) or parsed.password == db.password
 
 
 def example_agrees(db: Database, values: Mapping[str, str]) -> bool:

@@ -43,6 +43,8 @@ class Database:
     password: str | None
     name: str
     port: str | None  # the host port published for 5432, None when none is
+    # The other database services of the compose project: databases of their own.
+    others: frozenset[str] = frozenset()
 
     @property
     def names(self) -> frozenset[str]:

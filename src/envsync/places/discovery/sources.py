@@ -11,7 +11,7 @@ import yaml
 from envsync.formats import markdown_section
 from envsync.formats.yaml_document import join_locator
 from envsync.places.discovery import credentials
-from envsync.places.discovery.compose_project import IMAGE_DEFAULT_USER
+from envsync.places.discovery.database_service import IMAGE_DEFAULT_USER
 from envsync.places.discovery.results import Database, Found, Harvest
 from envsync.places.model import Place
 from envsync.plan import Workspace
