@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from envsync.live import compose
@@ -84,11 +85,58 @@ def compose_dir(engine: None, tmp_path: Path) -> Iterator[Callable[[str], Path]]
 
 
 @pytest.fixture
-def generated(template_src: Path, compose_dir: Callable[[str], Path]) -> Path:
-    """A project made by ``copier copy`` on a free host port, its database up and healthy."""
-    project = compose_dir("seed")
-    name = project.name.replace("-", "_")
-    copied = copier_copy(template_src, project, project_name=name, db_port=free_port())
-    assert copied.returncode == 0, copied.stderr
+def generate(template_src: Path, compose_dir: Callable[[str], Path]) -> Callable[..., Path]:
+    """Projects made by ``copier copy``, each on a free host port unless told another."""
+
+    def make(db_port: int | None = None) -> Path:
+        project = compose_dir("seed")
+        name = project.name.replace("-", "_")
+        port = free_port() if db_port is None else db_port
+        copied = copier_copy(template_src, project, project_name=name, db_port=port)
+        assert copied.returncode == 0, copied.stderr
+        return project
+
+    return make
+
+
+@pytest.fixture
+def generated(generate: Callable[..., Path]) -> Path:
+    """A generated project, its database up and healthy."""
+    project = generate()
     docker_ok("compose", "up", "-d", "db", "--wait", cwd=project)
     return project
+
+
+OTHER_PROJECT = """\
+services:
+  db:
+    image: pgvector/pgvector:pg16
+    environment:
+      POSTGRES_USER: someone
+      POSTGRES_PASSWORD: their-secret
+      POSTGRES_DB: theirs
+    ports:
+      - "127.0.0.1:{port}:5432"
+    healthcheck:
+      test: ["CMD", "pg_isready", "-h", "127.0.0.1"]
+      interval: 1s
+      retries: 60
+"""
+
+
+@pytest.fixture
+def other_project(compose_dir: Callable[[str], Path]) -> tuple[Path, int]:
+    """Another compose project's database, up on a free host port with credentials of its own."""
+    project = compose_dir("other")
+    port = free_port()
+    (project / "compose.yaml").write_text(OTHER_PROJECT.format(port=port))
+    docker_ok("compose", "up", "-d", "--wait", cwd=project)
+    return project, port
+
+
+def other_logs_in(port: int) -> bool:
+    """Whether the other project's database still takes its own credentials."""
+    with psycopg.connect(
+        host="127.0.0.1", port=port, user="someone", password="their-secret", dbname="theirs"
+    ) as connection:
+        return connection.execute("SELECT 1").fetchone() == (1,)
