@@ -55,6 +55,8 @@ class Options:
     add_port: bool = False
     # The compose files, as ``docker compose -f`` takes them; () for compose's own lookup.
     compose_files: tuple[str, ...] = ()
+    # Places that belong to something else (a file, or ``FILE: KEY``): left out of the map.
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,12 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
                 f"{existing}: already exists, so envsync manages this project: use "
                 "`envsync check` and `envsync render`"
             )
-    found = discover(project_dir, service=options.service, compose_files=options.compose_files)
+    found = discover(
+        project_dir,
+        service=options.service,
+        compose_files=options.compose_files,
+        exclude=options.exclude,
+    )
     decided, disagreements, reference = decide(project_dir, found, options.prefer)
     if disagreements:
         logins, probed = _logins(found, decided, disagreements)

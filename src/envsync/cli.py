@@ -359,12 +359,21 @@ def adopt(
             help="A compose file of the project, as `docker compose -f` takes it (repeatable).",
         ),
     ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help="A place that belongs to something else: FILE or 'FILE: KEY' (repeatable).",
+        ),
+    ] = None,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Make an existing project managed: find every place, write the answers and the map."""
     from envsync import adopt as adopt_module
 
-    options = adopt_module.Options(service, prefer, add_port, tuple(compose_file or ()))
+    options = adopt_module.Options(
+        service, prefer, add_port, tuple(compose_file or ()), tuple(exclude or ())
+    )
     with file_io.project_lock(project_dir):
         outcome = adopt_module.adopt(project_dir, options)
     if outcome.conflict or prefer is not None:

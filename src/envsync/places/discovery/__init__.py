@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
+from envsync.errors import EnvsyncError
 from envsync.places.discovery import (
     compose_places,
     compose_project,
@@ -30,24 +31,29 @@ from envsync.plan import Workspace
 
 
 def discover(
-    project_dir: Path, *, service: str | None = None, compose_files: tuple[str, ...] = ()
+    project_dir: Path,
+    *,
+    service: str | None = None,
+    compose_files: tuple[str, ...] = (),
+    exclude: tuple[str, ...] = (),
 ) -> Discovery:
     """Every place of the database service (``service``, when named) of the compose project
-    (``compose_files``, when named as with ``docker compose -f``)."""
+    (``compose_files``, when named as with ``docker compose -f``), but those the user says
+    belong elsewhere (``exclude``: a file, or ``FILE: KEY``)."""
     files = walk.project_files(project_dir)
     workspace = Workspace(project_dir, {}, os.environ)
     projects = compose_project.compose_projects(workspace, files, compose_files, os.environ)
     db, project, other_projects = database_service.find_database(workspace, projects, service)
     instructions, section, section_places = sources.instructions(workspace)
-    others = compose_places.foreign(workspace, db)
+    owned = compose_places.owners(workspace, db)
     harvest = Harvest.of(
         [
             Harvest(notes=[*projects.notes, *other_projects]),
             compose_places.database_places(workspace, db),
             compose_places.service_places(workspace, db),
             *(
-                compose_places.env_file_places(workspace, db, path, others=others)
-                for path in compose_places.app_env_files(workspace, db, files, others)
+                compose_places.env_file_places(workspace, db, path, owned=owned)
+                for path in compose_places.app_env_files(workspace, db, files, owned)
             ),
             *(
                 sources.alembic(workspace, db, path)
@@ -59,17 +65,33 @@ def discover(
         ]
     )
     shared = compose_places.one_place_per_node(workspace, _first_of_each(harvest.found))
-    found, db_host = credentials.settle_host(shared.found)
+    kept, left_out = _excluding(shared.found, exclude)
+    found, db_host = credentials.settle_host(kept)
     return Discovery(
         db,
         tuple(found),
         db_host,
         instructions,
         section,
-        (*harvest.notes, *shared.notes),
+        (*harvest.notes, *shared.notes, *left_out),
         compose_places.port_place(db),
         project.files if project.named else (),
     )
+
+
+def _excluding(found: list[Found], exclude: tuple[str, ...]) -> tuple[list[Found], list[str]]:
+    """The places but those ``--exclude`` names, and a note for each one left out."""
+    if not exclude:
+        return found, []
+    named = [f for f in found if f.place is not None and {f.label, f.file} & set(exclude)]
+    unknown = [name for name in exclude if not any(name in (f.label, f.file) for f in named)]
+    if unknown:
+        raise EnvsyncError(
+            f"--exclude {unknown[0]}: no place found there (a file, or 'FILE: KEY' as the "
+            "table shows it)"
+        )
+    notes = [f"{f.label}: left out (--exclude)" for f in named]
+    return [f for f in found if f not in named], notes
 
 
 def _first_of_each(found: list[Found]) -> list[Found]:

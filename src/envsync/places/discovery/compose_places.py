@@ -103,17 +103,21 @@ def service_places(workspace: Workspace, db: Database) -> Harvest:
 
 
 @dataclass(frozen=True)
-class Foreign:
-    """What belongs to the project's other databases (``db_test``): the env files only they
-    load, and the variables their ``environment:`` refers to. Never places of this one."""
+class Owners:
+    """Whose env files and variables are whose. The project's other databases (``db_test``)
+    own the env files only they load and the variables their ``environment:`` refers to: never
+    places of this one. The applications' env files (``env_file:`` of the other services) hold
+    candidate URLs even on another port."""
 
-    files: frozenset[str] = frozenset()
-    variables: frozenset[str] = frozenset()
+    theirs: frozenset[str] = frozenset()
+    their_variables: frozenset[str] = frozenset()
+    applications: frozenset[str] = frozenset()
 
 
-def foreign(workspace: Workspace, db: Database) -> Foreign:
+def owners(workspace: Workspace, db: Database) -> Owners:
     theirs: set[str] = set()
     ours: set[str] = set()
+    applications: set[str] = set()
     variables: set[str] = set()
     for path in db.project:
         doc = compose_document(workspace, path)
@@ -121,18 +125,18 @@ def foreign(workspace: Workspace, db: Database) -> Foreign:
             loaded = env_files(doc, name)
             if name not in db.others:
                 ours.update(loaded)
+                if name != db.service:
+                    applications.update(loaded)
                 continue
             theirs.update(loaded)
             for key in environment_keys(doc, name):
                 source = doc.read(join_locator("services", name, "environment", key)).source
                 if isinstance(source, str):
                     variables.update(doc.references(source))
-    return Foreign(frozenset(theirs - ours), frozenset(variables))
+    return Owners(frozenset(theirs - ours), frozenset(variables), frozenset(applications))
 
 
-def app_env_files(
-    workspace: Workspace, db: Database, files: list[str], others: Foreign
-) -> list[str]:
+def app_env_files(workspace: Workspace, db: Database, files: list[str], owned: Owners) -> list[str]:
     """Env files to read: compose's interpolation ``.env``, every service's ``env_file:``, and
     every file of the project named like an env file; not those only other databases load."""
     named: list[str] = []
@@ -143,7 +147,7 @@ def app_env_files(
     interpolation = interpolation_file(db.project[0])
     found = [interpolation, *named, *(p for p in files if walk.is_env_file(p))]
     return [
-        p for p in dict.fromkeys(found) if p not in others.files and workspace.text(p) is not None
+        p for p in dict.fromkeys(found) if p not in owned.theirs and workspace.text(p) is not None
     ]
 
 
@@ -153,13 +157,14 @@ def env_file_places(
     path: str,
     *,
     database: bool = False,
-    others: Foreign = Foreign(),
+    owned: Owners = Owners(),
 ) -> Harvest:
     doc = workspace.document(path, "dotenv")
     if doc is None:
         return Harvest()
-    keys = [(key, key) for key in dotenv_keys(doc) if key not in others.variables]
-    return credentials.scan(db, doc, path, "dotenv", keys, database=database)
+    keys = [(key, key) for key in dotenv_keys(doc) if key not in owned.their_variables]
+    loaded = path in owned.applications
+    return credentials.scan(db, doc, path, "dotenv", keys, database=database, loaded=loaded)
 
 
 def port_place(db: Database) -> Place | None:

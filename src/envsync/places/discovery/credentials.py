@@ -79,9 +79,11 @@ def scan(
     keys: Iterable[tuple[str, str]],
     *,
     database: bool = False,
+    loaded: bool = False,
 ) -> Harvest:
     """URL values and part families among ``keys`` (locator, variable name). ``database``: the
-    file is the database service's own, so its family needs no host to be the database's."""
+    file is the database service's own, so its family needs no host to be the database's;
+    ``loaded``: an application service loads it (``env_file:``), so its URLs are candidates."""
     example = walk.is_example(path)
     harvest = Harvest()
     families: dict[tuple[str, str], dict[str, Part]] = {}
@@ -91,7 +93,7 @@ def scan(
         source = reading.source if isinstance(reading.source, str) else None
         parsed = postgres_url(value)
         if parsed is not None:
-            harvest.add(url(db, path, fmt, locator, parsed, example=example))
+            harvest.add(url(db, path, fmt, locator, parsed, example=example, loaded=loaded))
             continue
         match = _PART_KEY.fullmatch(key) or _PG_KEY.fullmatch(key)
         if match is None or value is None:
@@ -113,16 +115,19 @@ def url(
     *,
     example: bool = False,
     ci: Mapping[str, str] | None = None,
+    loaded: bool = False,
 ) -> Harvest:
     """The URL at ``locator`` as a place of ``db``, or a note saying why it is not one.
 
     ``ci`` names the facts of a CI workflow's own database (user, name, password), whose URL
-    keeps its host and port."""
+    keeps its host and port. ``loaded``: the application loads the file, so a URL on this
+    machine is the database's even on another port (the incident: it shows in the table)."""
     where = f"{path}: {locator}"
     overrides: dict[str, str] = {}
     values: dict[str, str] = {}
     port = parsed.port
     spelled_host = None
+    elsewhere = False  # on this machine, but not on the port the database publishes
     if ci is not None:
         view = "host"
         overrides["host"] = parsed.host or ""
@@ -136,7 +141,8 @@ def url(
     elif parsed.host in db.others:
         return Harvest(notes=[f"{where}: not managed (service {parsed.host} is another database)"])
     elif parsed.host in LOCAL_HOSTS:
-        if db.port is None or str(port or CONTAINER_PORT) != db.port:
+        elsewhere = db.port is not None and str(port or CONTAINER_PORT) != db.port
+        if db.port is None or (elsewhere and not (loaded and not example)):
             why = (
                 "and the database publishes no port"
                 if db.port is None
@@ -150,10 +156,10 @@ def url(
         return Harvest()
     if parsed.user is None or parsed.database is None:
         return Harvest(notes=[f"{where}: not managed (the URL names no user or database)"])
-    if port is None:
+    if port is None and not elsewhere:
         overrides["port"] = ""
     elif view == "host" and "port" not in overrides:
-        values["db_port"] = str(port)
+        values["db_port"] = str(port or CONTAINER_PORT)
     if parsed.password is None:
         overrides["password"] = ""
     facts = dict(ci or {})
