@@ -70,7 +70,7 @@ def engine() -> None:
 @pytest.fixture
 def compose_dir(engine: None, tmp_path: Path) -> Iterator[Callable[[str], Path]]:
     """Directories named ``envsync-<what>-<random>``, each its own compose project, every one
-    taken down with its volumes and networks after the test."""
+    taken down with its volumes, networks and built images after the test."""
     made: list[Path] = []
 
     def make(what: str) -> Path:
@@ -81,7 +81,10 @@ def compose_dir(engine: None, tmp_path: Path) -> Iterator[Callable[[str], Path]]
 
     yield make
     for path in made:
-        docker("compose", "down", "-v", "--remove-orphans", "--timeout", "1", cwd=path)
+        docker(
+            "compose", "down", "-v", "--rmi", "local", "--remove-orphans", "--timeout", "1",
+            cwd=path,
+        )  # fmt: skip
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ LAYOUT = {
             volumes:
               - pgdata:/var/lib/postgresql/data
           app:
-            image: pgvector/pgvector:pg16
+            build: app
             entrypoint: ["sleep", "infinity"]
             stop_signal: SIGKILL
             tmpfs:  # the image declares a volume here; an app keeps no data
@@ -53,6 +53,10 @@ LAYOUT = {
                 condition: service_healthy
         volumes:
           pgdata:
+        """,
+    # The app's own image (only the pgvector image is at hand): its psql, and no database.
+    "app/Dockerfile": """
+        FROM pgvector/pgvector:pg16
         """,
     # The team's Alembic: env.py takes the app's DATABASE_URL from the environment.
     "alembic.ini": """
