@@ -25,6 +25,8 @@ from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import PLACEHOLDER, URL_PARTS, Place, PlaceMap, fact_names, fill
 
+# Files of these formats are the project's own secrets: git-ignored, made empty when missing.
+PRIVATE_FORMATS = ("dotenv", "secret_file")
 LEAK_KEY = "database password (secret_storage: local) in a file git tracks"
 # One reference, the whole of a value: `$NAME`, `${NAME}`, `${NAME:-default}` (even nested).
 _WHOLE_REFERENCE = re.compile(
@@ -459,7 +461,7 @@ def _create_missing(
             continue
         fmt = next(place.format for place in place_map.places if place.file == path)
         text = render.template_for(path, facts.answers)
-        if text is None and fmt != "dotenv":
+        if text is None and fmt not in PRIVATE_FORMATS:
             raise FormatError(
                 path=path,
                 message=f"is missing; restore it (git checkout -- {path}) or remove its places "
@@ -553,7 +555,7 @@ def _ignore_change(
     env_files = sorted(
         path
         for path in private
-        if any(p.file == path and p.format == "dotenv" for p in place_map.places)
+        if any(p.file == path and p.format in PRIVATE_FORMATS for p in place_map.places)
     )
     present = [path for path in env_files if ws.text(path) is not None]
     committed = gitignore.tracked(project_dir, present)

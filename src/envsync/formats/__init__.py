@@ -78,6 +78,7 @@ def document(fmt: str, text: str, context: Context) -> Document:
         dotenv_file,
         ini_file,
         markdown_section,
+        secret_file,
         workflow_file,
     )
 
@@ -87,5 +88,6 @@ def document(fmt: str, text: str, context: Context) -> Document:
         "ini": ini_file.IniDocument,
         "markdown": markdown_section.MarkdownDocument,
         "workflow": workflow_file.WorkflowDocument,
+        "secret_file": secret_file.SecretFileDocument,
     }
     return documents[fmt](text, context)

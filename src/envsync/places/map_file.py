@@ -36,7 +36,7 @@ from envsync.formats.compose_names import COMPOSE_NAME
 from envsync.places.model import URL_PARTS, VIEWS, Fact, Place, PlaceMap, Url, fact_names
 
 MAP_FILE = "envsync.toml"
-FORMATS = ("compose", "dotenv", "ini", "markdown", "workflow")
+FORMATS = ("compose", "dotenv", "ini", "markdown", "workflow", "secret_file")
 _URL_KEYS = {"view", "scheme", *URL_PARTS}
 _PLACE_KEYS = {"file", "key", "format", "value", "url", "example", "via"}
 

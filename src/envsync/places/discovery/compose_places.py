@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from envsync.formats import secret_file
 from envsync.formats.compose_file import ComposeDocument, interpolation_file
 from envsync.formats.compose_names import OVERRIDE_NAMES
 from envsync.formats.yaml_document import join_locator
-from envsync.places.discovery import credentials, walk
+from envsync.places.discovery import compose_secrets, credentials, walk
 from envsync.places.discovery.compose_services import (
     compose_document,
     dotenv_keys,
@@ -51,6 +52,7 @@ def database_places(workspace: Workspace, db: Database) -> Harvest:
                 if via is not None:
                     harvest.add(_definition(workspace, doc, via, fact))
                 break
+        harvest.add(_password_secret(workspace, db, chain))
         for doc, service in chain:
             for env_file in env_files(doc, service):
                 harvest.add(env_file_places(workspace, db, env_file, database=True))
@@ -71,6 +73,32 @@ def database_places(workspace: Workspace, db: Database) -> Harvest:
         label = f"{db.files[0]}: {join_locator('services', db.service)} (the image's default)"
         harvest.found.append(Found(label, defaults))
     return harvest
+
+
+def _password_secret(
+    workspace: Workspace, db: Database, chain: list[tuple[ComposeDocument, str]]
+) -> Harvest:
+    """The secret ``POSTGRES_PASSWORD_FILE`` names: a file whose content is the password, or
+    the interpolation ``.env`` line of the variable compose takes it from."""
+    for doc, service in chain:
+        locator = join_locator("services", service, "environment", "POSTGRES_PASSWORD_FILE")
+        mounted = doc.read(locator).value
+        if not isinstance(mounted, str):
+            continue
+        secret = compose_secrets.mounted_at(workspace, db.project, doc, service, mounted)
+        if secret is None:
+            return Harvest(notes=[f"{doc.path}: {locator}: not managed (no secret mounted there)"])
+        if secret.variable is not None:
+            return _definition(workspace, doc, secret.variable, "db_password")
+        assert secret.file is not None
+        text = workspace.document(secret.file, "secret_file")
+        if text is None:
+            return Harvest(notes=[f"{secret.file}: not managed (secret {secret.name}: no file)"])
+        place = Place(secret.file, "secret_file", secret_file.CONTENT, "{db_password}")
+        value = text.read(secret_file.CONTENT).value
+        assert isinstance(value, str)
+        return Harvest([Found(place.where(), {"db_password": value}, place)])
+    return Harvest()
 
 
 def _definition(workspace: Workspace, doc: ComposeDocument, name: str, fact: str) -> Harvest:

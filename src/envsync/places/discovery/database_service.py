@@ -9,8 +9,10 @@ from dataclasses import replace
 import yaml
 
 from envsync.errors import EnvsyncError
+from envsync.formats import secret_file
 from envsync.formats.compose_file import ComposeDocument
 from envsync.formats.yaml_document import join_locator
+from envsync.places.discovery import compose_secrets
 from envsync.places.discovery.compose_project import ComposeProject, ComposeProjects
 from envsync.places.discovery.compose_services import (
     compose_document,
@@ -97,6 +99,27 @@ def find_database(
     return replace(read_database(workspace, project, name, files), others=others), project, notes
 
 
+def _from_secret(
+    workspace: Workspace,
+    project: ComposeProject,
+    files: tuple[str, ...],
+    service: str,
+    mounted: str | None,
+) -> str | None:
+    """The password in the secret ``POSTGRES_PASSWORD_FILE`` names, as the image reads it."""
+    for path in files if mounted else ():
+        doc = compose_document(workspace, path)
+        secret = compose_secrets.mounted_at(workspace, project.files, doc, service, str(mounted))
+        if secret is None:
+            continue
+        if secret.variable is not None:
+            return doc.variables.get(secret.variable)
+        found = workspace.document(str(secret.file), "secret_file")
+        value = found.read(secret_file.CONTENT).value if found else None
+        return value if isinstance(value, str) else None
+    return None
+
+
 def _the_applications(
     workspace: Workspace, found: ComposeProjects, candidates: list[tuple[str, str]]
 ) -> list[tuple[str, str]]:
@@ -161,6 +184,9 @@ def read_database(
         published = doc.read(join_locator("services", service, "ports"))
         if isinstance(published.value, str) and published.value.isdigit():
             port = published.value
+    password = environment.get("POSTGRES_PASSWORD") or _from_secret(
+        workspace, project, files, service, environment.get("POSTGRES_PASSWORD_FILE")
+    )
     user = environment.get("POSTGRES_USER") or IMAGE_DEFAULT_USER
     return Database(
         directory=project.directory,
@@ -170,7 +196,7 @@ def read_database(
         image=image,
         container=container,
         user=user,
-        password=environment.get("POSTGRES_PASSWORD") or None,
+        password=password or None,
         name=environment.get("POSTGRES_DB") or user,
         port=port,
     )
