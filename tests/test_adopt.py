@@ -13,8 +13,9 @@ import pytest
 import yaml
 
 from envsync import file_io, local_secret, render
-from envsync.answers import ANSWER_KEYS, load
+from envsync.answers import ANSWER_KEYS
 from envsync.errors import EnvsyncError
+from envsync.facts import load_answers as load
 from envsync.live import server as live_server
 from envsync.live.server import ServerSpec
 from tests import compose_v2
@@ -179,7 +180,7 @@ def test_a_git_ignored_password_is_never_copied_into_a_tracked_file(tmp_path: Pa
         in (project / "AGENTS.md").read_text()
     )
     # The password is read back from the map's first dotenv place, not a fixed file.
-    assert local_secret.read(project, "backend") == layout.password
+    assert load(project).db_password == layout.password
     _git("add", "-A", cwd=project)
     leaks = local_secret.tracked_files_holding(project, {layout.password})
     assert leaks == []

@@ -60,9 +60,9 @@ def _written(project: Path, args: tuple[str, ...], monkeypatch: pytest.MonkeyPat
     written: list[str] = []
     real = file_io.write
 
-    def counting(path: Path, text: str, *, bom: bool, new_mode: int, shown: str) -> None:
-        written.append(shown)
-        real(path, text, bom=bom, new_mode=new_mode, shown=shown)
+    def counting(root: Path, relative: str, text: str, *, bom: bool, new_mode: int) -> None:
+        written.append(relative)
+        real(root, relative, text, bom=bom, new_mode=new_mode)
 
     monkeypatch.setattr(file_io, "write", counting)
     result = envsync(*args, cwd=copy)
@@ -88,13 +88,13 @@ def test_a_failure_at_any_write_leaves_the_project_byte_identical(
         calls = 0
 
         def failing_write(
-            path: Path, text: str, *, bom: bool, new_mode: int, shown: str, _at: int = failing
+            root: Path, relative: str, text: str, *, bom: bool, new_mode: int, _at: int = failing
         ) -> None:
             nonlocal calls
             calls += 1
             if calls == _at:
-                raise EnvsyncError(f"{shown}: disk full (injected)")
-            real(path, text, bom=bom, new_mode=new_mode, shown=shown)
+                raise EnvsyncError(f"{relative}: disk full (injected)")
+            real(root, relative, text, bom=bom, new_mode=new_mode)
 
         monkeypatch.setattr(file_io, "write", failing_write)
         result = envsync(*args, cwd=project)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from envsync import answers
 from envsync.answers import ANSWERS_FILE
+from envsync.facts import load_answers
 from envsync.live import server
 from envsync.live.server import ServerSpec
 from tests import compose_v2
@@ -116,7 +117,7 @@ def render_in_process(dst: Path, **values: object) -> Credentials:
     (dst / ANSWERS_FILE).write_text(answers.dump({**BASE, **values}))
     result = envsync("render", cwd=dst)
     assert result.returncode == 0, result.stderr
-    loaded = answers.load(dst)
+    loaded = load_answers(dst)
     return Credentials(loaded.db_user, loaded.db_password, loaded.db_name, loaded.db_port)
 
 

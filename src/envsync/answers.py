@@ -2,24 +2,33 @@
 
 Copier writes ``.copier-answers.yml``; ``envsync render`` reads it back. The validators here also
 run inside ``copier copy`` (through the Jinja extension), so both entry points refuse
-the same values.
+the same values. Answers are read without looking at any other project file: the password that
+``secret_storage: local`` keeps out of them is found when facts are built (``facts.py``).
+
+envsync validates the questions it owns; a question another template version added is carried
+as it is (``Answers.extra``), so a template may grow questions without breaking envsync.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
-from envsync import file_io, local_secret
+from envsync import file_io
 from envsync.errors import AnswersError, EnvsyncError
 
 ANSWERS_FILE = ".copier-answers.yml"
+
+SecretStorage = Literal["answers", "local"]
+STORAGES: tuple[SecretStorage, ...] = ("answers", "local")
+# The database password is in no file git tracks: the project's git-ignored files keep it.
+LOCAL: SecretStorage = "local"
 
 APP_DRIVERS = ("asyncpg", "psycopg", "psycopg2", "pg8000")
 # Alembic runs synchronously: an async-only driver cannot migrate.
@@ -171,7 +180,7 @@ class Answers:
     db_container: str
     db_image: str
     db_user: str
-    secret_storage: str
+    secret_storage: SecretStorage
     db_password: str
     db_name: str
     db_host: str
@@ -180,10 +189,13 @@ class Answers:
     app_driver: str
     migrations_driver: str
     use_pgvector: bool
+    # Questions of the template that envsync does not own, carried as the answers file has them.
+    extra: Mapping[str, object] = field(default_factory=dict)
 
     def context(self) -> dict[str, Any]:
         """The Jinja context: what Copier passes to the templates, no more."""
-        return asdict(self)
+        own = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        return {**self.extra, **own}
 
 
 _PROBLEMS: dict[str, Callable[[object], str | None]] = {
@@ -204,7 +216,7 @@ _PROBLEMS: dict[str, Callable[[object], str | None]] = {
     "app_driver": _choice_problem(APP_DRIVERS),
     "migrations_driver": _choice_problem(MIGRATIONS_DRIVERS),
     "use_pgvector": _bool_problem,
-    "secret_storage": _choice_problem(local_secret.STORAGES),
+    "secret_storage": _choice_problem(STORAGES),
 }
 
 # Answers a project may omit; copier.yml asks the same defaults (a test holds them equal).
@@ -220,24 +232,44 @@ DEFAULTS: Mapping[str, object] = {
     "secret_storage": "answers",
 }
 
-ANSWER_KEYS = tuple(field.name for field in fields(Answers))
+ANSWER_KEYS = tuple(f.name for f in fields(Answers) if f.name != "extra")
 
 
-def problem(key: str, value: object) -> str | None:
-    """Why ``value`` cannot be the answer ``key``, or None when it can."""
+def problem(key: str, value: object, *, questions: Iterable[str] = ()) -> str | None:
+    """Why ``value`` cannot be the answer ``key``, or None when it can. ``questions``: the
+    template's questions envsync does not own (any text answers them)."""
     check = _PROBLEMS.get(key)
-    if check is None:
-        return f"is not a question of this template (known: {', '.join(ANSWER_KEYS)})"
-    return check(value)
+    if check is not None:
+        return check(value)
+    if key in questions:
+        return None
+    return f"is not a question of this template (known: {', '.join(ANSWER_KEYS)})"
 
 
-def from_mapping(data: Mapping[str, object], *, path: Path) -> Answers:
-    """Validate raw answers; Copier's own keys (``_src_path``, ``_commit``...) are ignored."""
-    values: dict[str, object] = {}
+def template_questions(template_root: Path) -> tuple[str, ...]:
+    """The questions copier.yml at ``template_root`` asks (none when there is no copier.yml)."""
+    try:
+        text = (template_root / "copier.yml").read_text(encoding="utf-8")
+    except OSError:
+        return ()
+    data = yaml.load(text, Loader=yaml.CSafeLoader)
+    if not isinstance(data, dict):
+        return ()
+    return tuple(str(key) for key in data if not str(key).startswith("_"))
+
+
+def from_mapping(data: Mapping[object, object], *, path: Path | str) -> Answers:
+    """Validate raw answers: envsync's own questions are checked, the template's others carried;
+    Copier's own keys (``_src_path``, ``_commit``...) are left out."""
+    values: dict[str, Any] = {}
+    extra: dict[str, object] = {}
     for key, value in data.items():
         if not isinstance(key, str):
             raise AnswersError(path=path, key=str(key), message="answer names must be text")
         if key.startswith("_"):
+            continue
+        if key not in _PROBLEMS:
+            extra[key] = value
             continue
         reason = problem(key, value)
         if reason:
@@ -248,7 +280,26 @@ def from_mapping(data: Mapping[str, object], *, path: Path) -> Answers:
             if key not in DEFAULTS:
                 raise AnswersError(path=path, key=key, message="is missing")
             values[key] = DEFAULTS[key]
-    return Answers(**values)  # type: ignore[arg-type]
+    return Answers(**values, extra=extra)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key, self.line = key, line
+
+
+class _UniqueKeys(yaml.CSafeLoader):
+    """YAML's last-one-wins for a repeated key would hide an answer: refuse it instead."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def read_raw(path: Path) -> dict[str, Any]:
@@ -261,7 +312,13 @@ def read_raw(path: Path) -> dict[str, Any]:
         )
     text = found.text
     try:
-        data = yaml.load(text, Loader=yaml.CSafeLoader)
+        data = yaml.load(text, Loader=_UniqueKeys)
+    except _DuplicateKey as duplicate:
+        raise AnswersError(
+            path=path,
+            key=duplicate.key,
+            message=f"is given twice (line {duplicate.line}); keep one",
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -271,34 +328,18 @@ def read_raw(path: Path) -> dict[str, Any]:
     return data
 
 
-def resolve(project_dir: Path, raw: Mapping[str, object]) -> Answers:
-    """Validate raw answers; with ``secret_storage: local`` the password is not among them.
-
-    It then comes from the git-ignored files that keep it, or is a new random one that
-    ``envsync render`` writes there (a fresh clone).
-    """
-    if raw.get("secret_storage") == local_secret.LOCAL and "db_password" not in raw:
-        backend_dir = raw.get("backend_dir", DEFAULTS["backend_dir"])
-        stored = local_secret.read(project_dir, str(backend_dir))
-        raw = {**raw, "db_password": stored or random_password()}
-    validated = from_mapping(raw, path=Path(ANSWERS_FILE))
-    if validated.secret_storage == local_secret.LOCAL:
-        reason = local_secret.problem(validated.db_password)
-        if reason:
-            raise AnswersError(path=ANSWERS_FILE, key="db_password", message=reason)
-    return validated
-
-
-def load(project_dir: Path) -> Answers:
+def read(project_dir: Path) -> dict[str, Any]:
+    """The project's answers file, Copier's keys included; with ``secret_storage: local`` it
+    must not hold the password."""
     raw = read_raw(project_dir / ANSWERS_FILE)
-    if raw.get("secret_storage") == local_secret.LOCAL and "db_password" in raw:
+    if raw.get("secret_storage") == LOCAL and "db_password" in raw:
         raise AnswersError(
             path=ANSWERS_FILE,
             key="db_password",
-            message=f"must not be here with secret_storage: local (git tracks this file); "
-            f"move it to {local_secret.LOCAL_FILE} as {local_secret.KEY}",
+            message="must not be here with secret_storage: local (git tracks this file); "
+            "move it to .env as POSTGRES_PASSWORD",
         )
-    return resolve(project_dir, raw)
+    return raw
 
 
 def parse_assignment(assignment: str) -> tuple[str, object]:

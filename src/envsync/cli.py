@@ -110,6 +110,14 @@ def _echo_mode_note(project_dir: Path, written: plan_module.Plan) -> None:
         typer.echo(f"note: {note}")
 
 
+def _new_local_password(changes: tuple[plan_module.Change, ...]) -> bool:
+    """Whether the run wrote the password into a new (or emptied) local .env."""
+    return any(
+        change.path == local_secret.LOCAL_FILE and any(f.found is None for f in change.findings)
+        for change in changes
+    )
+
+
 @app.command()
 @_user_errors
 def render(
@@ -134,9 +142,8 @@ def render(
         typer.echo(_describe(change, done=not dry_run))
     if not plan.changes:
         typer.echo("all files in sync")
-    note = None if dry_run else local_secret.note(plan.changes)
-    if note:
-        typer.echo(note)
+    if not dry_run and _new_local_password(plan.changes):
+        typer.echo(local_secret.NEW_PASSWORD_NOTE)
     if not dry_run:
         _echo_mode_note(project_dir, plan)
 

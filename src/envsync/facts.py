@@ -1,7 +1,9 @@
 """The single source: facts by name, from the answers and from the map's own ``[facts]``.
 
 The answers (``.copier-answers.yml``) hold the template's facts; a team adds facts of its own in
-the map. Which facts are secret decides what every report masks.
+the map. Which facts are secret decides what every report masks. With ``secret_storage: local``
+the password is in no answer: it is found here, and only here, in the project's git-ignored
+place the map gives it (a fresh clone gets a new random one, which ``envsync render`` writes).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envsync import answers as answers_module
-from envsync.answers import Answers
-from envsync.errors import MapError
+from envsync import local_secret
+from envsync.answers import ANSWERS_FILE, LOCAL, Answers
+from envsync.errors import AnswersError, MapError
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import PlaceMap
 
@@ -39,7 +42,7 @@ def from_answers(answers: Answers, place_map: PlaceMap) -> Facts:
         if name in values:
             raise MapError(
                 path=MAP_FILE,
-                message=f"facts.{name} is already an answer in {answers_module.ANSWERS_FILE}; "
+                message=f"facts.{name} is already an answer in {ANSWERS_FILE}; "
                 "change it with `envsync set` instead",
             )
         values[name] = fact.value
@@ -50,5 +53,47 @@ def from_answers(answers: Answers, place_map: PlaceMap) -> Facts:
     return Facts(values, frozenset(secret), answers)
 
 
+def complete(project_dir: Path, raw: Mapping[str, object], place_map: PlaceMap | None) -> Answers:
+    """Validate ``raw`` answers, with the locally kept password when they leave it out."""
+    if raw.get("secret_storage") == LOCAL and "db_password" not in raw:
+        backend_dir = str(raw.get("backend_dir", answers_module.DEFAULTS["backend_dir"]))
+        stored = local_secret.read(project_dir, place_map, backend_dir)
+        raw = {**raw, "db_password": stored or answers_module.random_password()}
+    validated = answers_module.from_mapping(raw, path=ANSWERS_FILE)
+    if validated.secret_storage == LOCAL:
+        reason = local_secret.problem(validated.db_password)
+        if reason:
+            raise AnswersError(path=ANSWERS_FILE, key="db_password", message=reason)
+    return validated
+
+
+def load_answers(project_dir: Path, place_map: PlaceMap | None = None) -> Answers:
+    """The project's answers, the locally kept password included (``place_map`` says where it
+    is kept; without it, the project's map on disk, else the template's places)."""
+    if place_map is None:
+        place_map = _map_on_disk(project_dir)
+    return complete(project_dir, answers_module.read(project_dir), place_map)
+
+
+def kept_password(
+    project_dir: Path, backend_dir: str, place_map: PlaceMap | None = None
+) -> str | None:
+    """The password the project keeps locally (Copier's default in ``secret_storage: local``,
+    and what a switch back to ``answers`` moves into the answers)."""
+    if place_map is None:
+        place_map = _map_on_disk(project_dir)
+    return local_secret.read(project_dir, place_map, backend_dir)
+
+
+def _map_on_disk(project_dir: Path) -> PlaceMap | None:
+    from envsync.errors import EnvsyncError
+    from envsync.places import map_file
+
+    try:
+        return map_file.load(project_dir)
+    except EnvsyncError:
+        return None
+
+
 def load(project_dir: Path, place_map: PlaceMap) -> Facts:
-    return from_answers(answers_module.load(project_dir), place_map)
+    return from_answers(load_answers(project_dir, place_map), place_map)

@@ -11,7 +11,7 @@ from pathlib import Path
 from jinja2 import Environment
 from jinja2.ext import Extension
 
-from envsync import answers, database_url, local_secret
+from envsync import answers, database_url, facts
 from envsync.formats import compose_file, dotenv_file, ini_file
 from envsync.formats.yaml_document import double_quoted
 
@@ -29,7 +29,7 @@ def _dotenv_quote(value: str, key: str) -> str:
 def _local_password(project_dir: str, backend_dir: str) -> str:
     """copier.yml's default password with secret_storage: local: the one the project keeps in
     its git-ignored files (``copier update``, ``recopy``), else a new random one."""
-    return local_secret.read(Path(project_dir), backend_dir) or answers.random_password()
+    return facts.kept_password(Path(project_dir), backend_dir) or answers.random_password()
 
 
 def _problem(value: object, key: str) -> str:

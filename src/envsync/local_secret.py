@@ -9,18 +9,15 @@ exists, or a new random one is made, and ``envsync render`` writes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from envsync import database_url, file_io
+from envsync.answers import LOCAL
 from envsync.formats import dotenv_file
+from envsync.places.model import PlaceMap
 
-if TYPE_CHECKING:
-    from envsync.plan import Change
+__all__ = ["LOCAL", "problem", "read", "tracked_files_holding"]
 
-STORAGES = ("answers", "local")
-LOCAL = "local"
 LOCAL_FILE = ".env"
 KEY = "POSTGRES_PASSWORD"
 FROM_LOCAL_FILE = f"(the {KEY} of {LOCAL_FILE})"
@@ -35,14 +32,14 @@ NEW_PASSWORD_NOTE = (
 )
 
 
-def read(project_dir: Path, backend_dir: str) -> str | None:
+def read(project_dir: Path, place_map: PlaceMap | None, backend_dir: str) -> str | None:
     """The password kept locally, from the first git-ignored place the map gives it.
 
     That is the map's first dotenv place spelling ``{db_password}`` (the project's ``.env``
     ``POSTGRES_PASSWORD`` in a generated project), or the password of its first dotenv URL.
     Without a map (or a place), ``.env``'s ``POSTGRES_PASSWORD``, else backend/.env's URL.
     """
-    for path, key, url in _places(project_dir, backend_dir):
+    for path, key, url in _places(place_map, backend_dir):
         found = file_io.read(project_dir, path)
         if found is None:
             continue
@@ -55,15 +52,8 @@ def read(project_dir: Path, backend_dir: str) -> str | None:
     return None
 
 
-def _places(project_dir: Path, backend_dir: str) -> list[tuple[str, str, bool]]:
+def _places(place_map: PlaceMap | None, backend_dir: str) -> list[tuple[str, str, bool]]:
     """(file, key, is a URL) of the dotenv places that may hold the password, in map order."""
-    from envsync.errors import EnvsyncError
-    from envsync.places import map_file
-
-    try:
-        place_map = map_file.load(project_dir)
-    except EnvsyncError:
-        place_map = None
     found = []
     for place in place_map.places if place_map else ():
         if place.format != "dotenv" or place.example:
@@ -84,14 +74,6 @@ def problem(password: str) -> str | None:
         f"must not contain {' or '.join(refused)} with secret_storage: local (compose and "
         f"python-dotenv would read it differently from {LOCAL_FILE}); choose another password"
     )
-
-
-def note(changes: Iterable[Change]) -> str | None:
-    """What ``envsync render`` says when it wrote the password into a new (or emptied) .env."""
-    for change in changes:
-        if change.path == LOCAL_FILE and any(f.found is None for f in change.findings):
-            return NEW_PASSWORD_NOTE
-    return None
 
 
 def tracked_files_holding(project_dir: Path, spellings: set[str]) -> list[str]:

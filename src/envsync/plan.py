@@ -618,7 +618,7 @@ def load(project_dir: Path) -> tuple[PlaceMap, str | None]:
     from envsync import answers as answers_module
     from envsync import render
 
-    answers = answers_module.load(project_dir)
+    answers = facts_module.complete(project_dir, answers_module.read(project_dir), None)
     text = render.template_for(MAP_FILE, answers)
     if text is None:
         raise FormatError(path=MAP_FILE, message="not found; run `envsync adopt` to write it")

@@ -20,13 +20,13 @@ from envsync.places.map_file import MAP_FILE
 from envsync.places.model import Fact, PlaceMap
 
 
-def _template_map(project_dir: Path, raw: dict[str, object]) -> bool:
+def _template_map(project_dir: Path, raw: dict[str, object], place_map: PlaceMap) -> bool:
     """Whether the project's map is exactly what the template makes of the current answers."""
     found = file_io.read(project_dir, MAP_FILE)
     if found is None:
         return True
     try:
-        current = answers.resolve(project_dir, raw)
+        current = facts_module.complete(project_dir, raw, place_map)
     except AnswersError:
         return False
     return render.template_for(MAP_FILE, current) == found.text
@@ -38,14 +38,14 @@ def set_facts(
     """Validate every assignment, change the running database (unless ``files_only``), then
     write the answers, the map and every place."""
     raw = answers.read_raw(project_dir / ANSWERS_FILE)
+    place_map, map_text = plan.load(project_dir)
     if "db_password" not in raw:
         # secret_storage: local keeps the password out of the answers; a switch back needs it.
         backend_dir = str(raw.get("backend_dir", answers.DEFAULTS["backend_dir"]))
-        kept = local_secret.read(project_dir, backend_dir)
+        kept = facts_module.kept_password(project_dir, backend_dir, place_map)
         if kept:
             raw["db_password"] = kept
-    place_map, map_text = plan.load(project_dir)
-    template_map = _template_map(project_dir, raw)
+    template_map = _template_map(project_dir, raw, place_map)
     own_facts = dict(place_map.facts)
     changed_own: dict[str, str] = {}
     for assignment in assignments:
@@ -56,11 +56,12 @@ def set_facts(
             own_facts[key] = Fact(value, own_facts[key].secret)
             changed_own[key] = value
             continue
-        reason = answers.problem(key, value)
+        questions = {*raw, *answers.template_questions(render.template_dir().parent)}
+        reason = answers.problem(key, value, questions=questions)
         if reason:
             raise AnswersError(path="envsync set", key=key, message=reason)
         raw[key] = value
-    validated = answers.resolve(project_dir, raw)
+    validated = facts_module.complete(project_dir, raw, place_map)
     if validated.secret_storage == local_secret.LOCAL:
         raw.pop("db_password", None)  # the plan writes it to the git-ignored .env instead
     new_map = PlaceMap(facts=own_facts, places=place_map.places)

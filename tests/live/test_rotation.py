@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from envsync import answers
+from envsync.facts import load_answers
 from envsync.live import binaries, compose, rotation, server
 from envsync.live.server import ServerSpec, free_port
 from tests.conftest import alembic, envsync, snapshot
@@ -89,7 +90,7 @@ def test_a_server_reached_only_over_tcp_takes_the_password_with_the_old_one(
 ) -> None:
     port = free_port()
     assert envsync("set", "--files-only", f"db_port={port}", cwd=project).returncode == 0
-    values = answers.load(project)
+    values = load_answers(project)
     data_dir = live_dir / "elsewhere"  # not the project's volume: only TCP leads to it
     server.start(ServerSpec(values.db_user, values.db_password, values.db_name, port, data_dir))
     try:
@@ -146,7 +147,7 @@ def test_no_database_running_writes_the_files_and_says_what_a_volume_keeps(
 
 
 def test_compose_exec_argv_and_its_sql_against_a_real_server(live_project: Path) -> None:
-    old = answers.load(live_project)
+    old = load_answers(live_project)
     new = dataclasses.replace(old, db_password=NEW_PASSWORD, db_name="moved_db")
     argv = compose.exec_psql_argv("db", old.db_user, rotation.maintenance_database(old))
     assert argv == [

@@ -18,12 +18,12 @@ from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envsync import answers as answers_module
 from envsync import database_url, file_io, local_secret, plan
 from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
 from envsync.drift import MASK
 from envsync.errors import FormatError
+from envsync.facts import load_answers
 from envsync.formats import dotenv_file
 from envsync.live import binaries, compose, driver, server
 from envsync.live.local_database import VOLUMES_DIR
@@ -81,7 +81,7 @@ def _app_url(project_dir: Path, answers: Answers) -> DatabaseUrl:
 
 def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check]:
     """Each check as it completes; stops at the first failure the later checks depend on."""
-    answers = answers_module.load(project_dir)
+    answers = load_answers(project_dir)
     url = _app_url(project_dir, answers)
     findings = plan.load_plan(project_dir).findings
     context = _Context(project_dir, answers, url, not findings, show_secrets)

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync import answers, file_io
+from envsync import file_io
 from envsync.errors import FormatError
+from envsync.facts import load_answers
 from envsync.formats.compose_file import open_document
 from envsync.live import driver, server
 from envsync.live.server import ServerSpec
@@ -22,7 +23,7 @@ VOLUMES_DIR = Path(".envsync") / "volumes"
 
 def service_spec(project_dir: Path) -> tuple[str, ServerSpec]:
     """Read the database service from docker-compose.yml as compose would resolve it."""
-    service = answers.load(project_dir).db_service
+    service = load_answers(project_dir).db_service
     document = open_document(project_dir, COMPOSE_FILE)
     if document is None:
         raise FormatError(path=COMPOSE_FILE, message="not found; run `envsync render` first")

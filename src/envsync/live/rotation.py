@@ -20,9 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync import answers as answers_module
 from envsync.answers import Answers
 from envsync.errors import AnswersError, LiveChangeError
+from envsync.facts import load_answers
 from envsync.live import compose, driver, probe, server
 from envsync.live.local_database import VOLUMES_DIR
 from envsync.sql_text import identifier, literal
@@ -48,7 +48,7 @@ class LiveOutcome:
 def current(project_dir: Path) -> Answers | None:
     """The answers before the change, or ``None`` when they are invalid (``set`` repairs them)."""
     try:
-        return answers_module.load(project_dir)
+        return load_answers(project_dir)
     except AnswersError:
         return None
 
