@@ -69,8 +69,8 @@ def engine() -> None:
 
 @pytest.fixture
 def compose_dir(engine: None, tmp_path: Path) -> Iterator[Callable[[str], Path]]:
-    """Directories named ``envsync-<what>-<random>``, each its own compose project, every one
-    taken down with its volumes, networks and built images after the test."""
+    """Directories named ``envsync-<what>-<random>``, each its own compose project of that
+    name, every one taken down with its volumes, networks and built images after the test."""
     made: list[Path] = []
 
     def make(what: str) -> Path:
@@ -81,10 +81,13 @@ def compose_dir(engine: None, tmp_path: Path) -> Iterator[Callable[[str], Path]]
 
     yield make
     for path in made:
-        docker(
-            "compose", "down", "-v", "--rmi", "local", "--remove-orphans", "--timeout", "1",
-            cwd=path,
-        )  # fmt: skip
+        # The directory's compose file (and the images it built); then the project by its name,
+        # for one whose file compose's lookup does not find.
+        for project in ((), ("-p", path.name)):
+            docker(
+                "compose", *project, "down", "-v", "--rmi", "local", "--remove-orphans",
+                "--timeout", "1", cwd=path,
+            )  # fmt: skip
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from typing import Any
 
 __all__ = [
     "Container",
+    "compose_argv",
     "conninfo",
     "engine_problem",
     "exec_psql_argv",
@@ -39,16 +40,23 @@ class Container:
     name: str
     service: str
     published: tuple[int, ...]
+    #: The compose files it was found with (``-f``); empty: compose's own lookup.
+    files: tuple[str, ...] = ()
 
 
-def exec_psql_argv(service: str, user: str, database: str) -> list[str]:
+def compose_argv(files: Sequence[str] = ()) -> list[str]:
+    """``docker compose`` for the project's files, as ``-f`` options (none: compose's lookup)."""
+    return ["docker", "compose", *(option for name in files for option in ("-f", name))]
+
+
+def exec_psql_argv(service: str, user: str, database: str, files: Sequence[str] = ()) -> list[str]:
     """``psql`` inside the service's container, reading SQL from stdin as one transaction.
 
     Inside the official image the local socket trusts every role, so no password is needed.
     The SQL goes on stdin (``-f -``) so that a password never shows in the process list.
     """
     return [
-        "docker", "compose", "exec", "-T", service,
+        *compose_argv(files), "exec", "-T", service,
         "psql", "-X", "-q", "--single-transaction", "-v", "ON_ERROR_STOP=1",
         "-U", user, "-d", database, "-f", "-",
     ]  # fmt: skip
@@ -91,7 +99,7 @@ def login_problem(
         connect_timeout=str(_LOGIN_TIMEOUT),
     )
     argv = [
-        "docker", "compose", "exec", "-T", "-e", "PGPASSWORD", container.service,
+        *compose_argv(container.files), "exec", "-T", "-e", "PGPASSWORD", container.service,
         "psql", "-X", "-w", "-q", "-At", "-c", "SELECT 1", target,
     ]  # fmt: skip
     result = _run(argv, project_dir, {**os.environ, "PGPASSWORD": password}, _TIMEOUT * 3)
@@ -130,13 +138,16 @@ def engine_problem() -> str | None:
     return None if result is not None and result.returncode == 0 else "no Docker engine"
 
 
-def running_container(project_dir: Path, service: str) -> Container | None:
-    """The service's running container in this compose project, or ``None`` (also without an
-    engine or the compose plugin: either way compose does not run this project's database)."""
+def running_container(
+    project_dir: Path, service: str, files: Sequence[str] = ()
+) -> Container | None:
+    """The service's running container in this compose project (of ``files``, relative to
+    ``project_dir``), or ``None`` (also without an engine or the compose plugin: either way
+    compose does not run this project's database)."""
     if engine_problem() is not None:
         return None
     result = _run(
-        ["docker", "compose", "ps", "--status", "running", "--format", "json", service],
+        [*compose_argv(files), "ps", "--status", "running", "--format", "json", service],
         project_dir,
         None,
         _TIMEOUT,
@@ -151,7 +162,7 @@ def running_container(project_dir: Path, service: str) -> Container | None:
             for publisher in entry.get("Publishers") or []
             if publisher.get("PublishedPort")
         )
-        return Container(str(entry.get("Name", service)), service, ports)
+        return Container(str(entry.get("Name", service)), service, ports, tuple(files))
     return None
 
 

@@ -144,7 +144,7 @@ def _embedded(
 def _compose(
     project_dir: Path, container: compose.Container, old: Answers, new: Answers
 ) -> LiveOutcome:
-    execute = _compose_execute(project_dir, old.db_service, maintenance_database(old))
+    execute = _compose_execute(project_dir, container, maintenance_database(old))
     _through_socket(execute, old, new)
 
     def prove(values: Answers) -> None:
@@ -238,11 +238,13 @@ def _socket_execute(socket_dir: str, port: int, database: str) -> Execute:
     return execute
 
 
-def _compose_execute(project_dir: Path, service: str, database: str) -> Execute:
+def _compose_execute(project_dir: Path, container: compose.Container, database: str) -> Execute:
+    service = container.service
+
     def execute(role: str, statements: Sequence[str]) -> None:
         try:
             result = subprocess.run(
-                compose.exec_psql_argv(service, role, database),
+                compose.exec_psql_argv(service, role, database, container.files),
                 cwd=project_dir,
                 input=compose.psql_script(statements),
                 capture_output=True,
