@@ -174,3 +174,20 @@ def test_files_only_change_then_renames_and_rotate_through_compose_exec(adopted:
         for old in (FIRST, "changed-in-the-files"):
             assert _refused(project, user, old, database)
     assert not _refused(project, "renamed_app", str(url.password), "renamed db")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="doctor reads backend/.env, not the map, and reaches the server only on a host port: "
+    "the live engineer's doctor",
+)
+def test_doctor_names_the_stale_volume_and_the_container_without_a_published_port(
+    adopted: Path,
+) -> None:
+    envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=adopted)
+    docker_ok("compose", "up", "-d", "--wait", cwd=adopted)
+    doctor = envsync("doctor", cwd=adopted)
+    assert doctor.returncode == 1, doctor.stdout
+    assert f"{adopted.name}-db-1" in doctor.stdout, doctor.stdout + doctor.stderr
+    assert "older password" in doctor.stdout
