@@ -11,7 +11,8 @@ from dotenv import dotenv_values
 
 from tests import compose_v2
 from tests.conftest import envsync, snapshot
-from tests.layouts import GITIGNORE, git_project
+from tests.layouts import GITIGNORE, Layout, git_project
+from tests.places.test_compose_projects import Case, adopt_check_and_set
 
 NEW_PASSWORD = "N3w-pass"
 URL = "backend/.env: DATABASE_URL"
@@ -90,3 +91,60 @@ def test_a_url_in_a_file_no_service_loads_on_another_port_is_still_a_note(tmp_pa
     result = envsync("adopt", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "tools/.env: DATABASE_URL: not managed (it points at localhost:5432" in result.stdout
+
+
+# Places found by where the value goes, not by its name (issue 20, item 4).
+UNKNOWN_NAMES = Layout(
+    "django-sql-variables",
+    {
+        ".gitignore": GITIGNORE + ".env.dev\n.env-test\n",
+        "docker-compose.yml": """
+            services:
+              db:
+                image: postgres:16
+                environment:
+                  POSTGRES_USER: django
+                  POSTGRES_PASSWORD: ${SQL_PASSWORD:?}
+                  POSTGRES_DB: django_dev
+                ports: ["5470:5432"]
+              web:
+                build: .
+                env_file: .env.dev
+                depends_on: [db]
+              worker:
+                build: .
+                depends_on: [db]
+                environment:
+                  APP__DB__PASS: ${SQL_PASSWORD}
+                  CELERY_BROKER: redis://redis:6379/0
+            """,
+        ".env": "SQL_PASSWORD=Sql-pw-88\n",
+        ".env.dev": """
+            SQL_ENGINE=django.db.backends.postgresql
+            SQL_DATABASE=django_dev
+            SQL_USER=django
+            SQL_PASSWORD=Sql-pw-88
+            SQL_HOST=db
+            SQL_PORT=5432
+            """,
+        # sourced by `make test`; no compose service loads it
+        ".env-test": "DATABASE_URL=postgresql://django:Sql-pw-88@localhost:5470/django_dev\n",
+    },
+    password="Sql-pw-88",
+    places=(
+        ".env.dev: SQL_PASSWORD",
+        ".env.dev: SQL_USER",
+        ".env.dev: SQL_DATABASE",
+        "docker-compose.yml: services.worker.environment.APP__DB__PASS",
+        ".env-test: DATABASE_URL",
+    ),
+    not_places=(".env.dev: SQL_ENGINE", ".env.dev: SQL_HOST"),
+    storage="local",
+)
+
+
+def test_a_variable_of_any_name_holding_the_password_is_a_place(tmp_path: Path) -> None:
+    project = adopt_check_and_set(tmp_path, Case(UNKNOWN_NAMES))
+    assert dotenv_values(project / ".env.dev")["SQL_PASSWORD"] == NEW_PASSWORD
+    assert compose_v2.environment(project, "worker")["APP__DB__PASS"] == NEW_PASSWORD
+    assert "${SQL_PASSWORD}" in (project / "docker-compose.yml").read_text()

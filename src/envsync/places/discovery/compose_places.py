@@ -20,7 +20,7 @@ from envsync.places.discovery.compose_services import (
     service_chain,
     services,
 )
-from envsync.places.discovery.database_service import IMAGE_DEFAULT_USER
+from envsync.places.discovery.database_service import IMAGE_DEFAULT_USER, connects_to
 from envsync.places.discovery.results import Database, Found, Harvest
 from envsync.places.model import Place
 from envsync.plan import Workspace
@@ -126,7 +126,8 @@ def service_places(workspace: Workspace, db: Database) -> Harvest:
                 (join_locator("services", name, "environment", key), key)
                 for key in environment_keys(doc, name)
             ]
-            harvest.add(credentials.scan(db, doc, path, "compose", keys))
+            connects = db.service in connects_to(workspace, doc, name)
+            harvest.add(credentials.scan(db, doc, path, "compose", keys, loaded=connects))
     return harvest
 
 

@@ -36,6 +36,12 @@ _PART_FACTS = {
     "DATABASE": "db_name",
 }
 HOST_PARTS = ("HOST", "SERVER")
+# Facts found by value beside the password: (fact, Database attribute, the key's last words).
+_BY_VALUE = (
+    ("db_password", "password", ()),
+    ("db_user", "user", ("USER", "USERNAME", "LOGIN")),
+    ("db_name", "name", ("NAME", "DATABASE", "DB", "DBNAME")),
+)
 _SCHEMES = ("postgresql", "postgres")
 _WHOLE_REFERENCE = re.compile(r"\$\{?[A-Za-z_][A-Za-z0-9_]*(?:[:?+\-][^}]*)?\}?")
 
@@ -87,6 +93,7 @@ def scan(
     example = walk.is_example(path)
     harvest = Harvest()
     families: dict[tuple[str, str], dict[str, Part]] = {}
+    unnamed: dict[str, Part] = {}
     for locator, key in keys:
         reading = doc.read(locator)
         value = reading.value if isinstance(reading.value, str) else None
@@ -96,13 +103,45 @@ def scan(
             harvest.add(url(db, path, fmt, locator, parsed, example=example, loaded=loaded))
             continue
         match = _PART_KEY.fullmatch(key) or _PG_KEY.fullmatch(key)
-        if match is None or value is None:
+        if value is None:
+            continue
+        if match is None:
+            unnamed[key] = Part(locator, value, source)
             continue
         groups = match.groupdict()
         family = (groups.get("prefix") or "", groups.get("family") or "PG")
         families.setdefault(family, {})[match["part"]] = Part(locator, value, source)
     for parts in families.values():
         harvest.add(family_places(db, doc, path, fmt, parts, example=example, database=database))
+    if loaded and not example:
+        harvest.add(_by_value(db, doc, path, fmt, unnamed))
+    return harvest
+
+
+def _by_value(
+    db: Database, doc: Document, path: str, fmt: str, unnamed: Mapping[str, Part]
+) -> Harvest:
+    """Variables of any name (``SQL_PASSWORD``, ``APP__DB__PASS``) in what an application loads
+    whose value is the database's password; then, beside one, those named for a user or a
+    database that hold the database's."""
+    if not db.password or not any(p.value == db.password for p in unnamed.values()):
+        return Harvest()
+    harvest = Harvest()
+    for key, part in unnamed.items():
+        word = re.split(r"[_\W]+", key.upper())[-1]
+        fact = next(
+            (
+                fact
+                for fact, own, words in _BY_VALUE
+                if part.value == getattr(db, own) and (not words or word in words)
+            ),
+            None,
+        )
+        if fact is None:
+            continue
+        via = whole_reference(doc, part.source) if fmt == "compose" else None
+        place = Place(path, fmt, part.locator, f"{{{fact}}}", via=via)
+        harvest.found.append(Found(place.where(), {fact: part.value}, place))
     return harvest
 
 
@@ -142,7 +181,8 @@ def url(
         return Harvest(notes=[f"{where}: not managed (service {parsed.host} is another database)"])
     elif parsed.host in LOCAL_HOSTS:
         elsewhere = db.port is not None and str(port or CONTAINER_PORT) != db.port
-        if db.port is None or (elsewhere and not (loaded and not example)):
+        candidate = loaded and not example and fmt == "dotenv"
+        if db.port is None or (elsewhere and not candidate):
             why = (
                 "and the database publishes no port"
                 if db.port is None

@@ -134,7 +134,7 @@ def _the_applications(
                 if service not in names:
                     used.update(
                         (project.directory, name)
-                        for name in _connects_to(workspace, doc, service)
+                        for name in connects_to(workspace, doc, service)
                         if name in names
                     )
     chosen = [key for key in candidates if key in used]
@@ -144,7 +144,7 @@ def _the_applications(
     return chosen if len(chosen) == 1 else candidates
 
 
-def _connects_to(workspace: Workspace, doc: ComposeDocument, service: str) -> set[str]:
+def connects_to(workspace: Workspace, doc: ComposeDocument, service: str) -> set[str]:
     """The services ``service`` depends on, and the hosts its variables name."""
     node = doc.find(join_locator("services", service, "depends_on")).node
     named: set[str] = set()

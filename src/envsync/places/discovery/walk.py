@@ -59,7 +59,7 @@ def is_env_file(path: str) -> bool:
         return False
     if ".envs" in posix.parts[:-1]:
         return True
-    return name == ".env" or name.startswith(".env.") or name.endswith(".env")
+    return name == ".env" or name.startswith((".env.", ".env-", ".env_")) or name.endswith(".env")
 
 
 def is_example(path: str) -> bool:
