@@ -5,9 +5,11 @@ template from the answers and writes nothing) and against `python -c pass` (the 
     .venv/bin/python benchmarks/bench_check_render.py [--runs N]
 
 Rows: a warm check (answered from the check cache), a cold check (one file changed before each
-run, so every run is a full check), a cold check on a hand-written map of 15 places, render with
-nothing to do, copier. Prints medians over N runs (wall clock, each a fresh process, as in a
-pre-commit hook) and the median peak memory (max RSS).
+run, so every run is a full check), a cold check on a hand-written map of 15 places, the same
+15 places in a git repository of 20,000 tracked files (the copy search reads every one; one
+tracked file changed before each run) and its warm check, render with nothing to do, copier.
+Prints medians over N runs (wall clock, each a fresh process, as in a pre-commit hook) and the
+median peak memory (max RSS).
 """
 
 from __future__ import annotations
@@ -67,10 +69,14 @@ def main() -> None:
         project = Path(scratch) / "project"
         copy = [str(BIN / "copier"), "copy", "--trust", "--defaults", "--quiet"]
         subprocess.run([*copy, str(source), str(project)], check=True, capture_output=True)
+        commit(project)
 
         envsync = str(BIN / "envsync")
         layout = Path(scratch) / "layout"
         write_layout(layout)
+        large = Path(scratch) / "large"
+        write_layout(large)
+        write_tracked_files(large, TRACKED_FILES)
         copier = [str(BIN / "copier"), "recopy", "--trust", "--defaults", "--pretend", "--quiet"]
         check = [envsync, "check"]
         subprocess.run(check, cwd=project, check=True, capture_output=True)
@@ -84,6 +90,14 @@ def main() -> None:
             (
                 "envsync check, 15 places (changed)",
                 *timed(check, layout, runs, touch(layout / ".env")),
+            ),
+            (
+                f"check, 15 places, {TRACKED_FILES:,} files",
+                *timed(check, large, max(3, runs // 3), touch(large / "src/pkg0/module0.py")),
+            ),
+            (
+                f"check, {TRACKED_FILES:,} files (warm)",
+                *timed(check, large, runs, warm(check, large)),
             ),
             ("envsync render (nothing to do)", *timed([envsync, "render"], project, runs)),
             ("copier recopy --pretend", *timed(copier, project, max(3, runs // 3))),
@@ -107,6 +121,43 @@ def touch(path: Path) -> Callable[[int], None]:
         path.write_text(f"{original}# run {run}\n")
 
     return change
+
+
+def warm(check: list[str], cwd: Path) -> Callable[[int], None]:
+    """A full check before the first run, so every timed run is answered from the cache."""
+
+    def fill(run: int) -> None:
+        if run == 0:
+            subprocess.run(check, cwd=cwd, check=True, capture_output=True)
+
+    return fill
+
+
+def commit(root: Path) -> None:
+    """Make ``root`` a git repository holding all its files, as a project is."""
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "bench"], cwd=root, check=True)
+
+
+TRACKED_FILES = 20_000
+
+
+def write_tracked_files(root: Path, count: int) -> None:
+    """``count`` small source files in directories of 100, one in 20 naming a password (never
+    the database's), committed; then a full check, which must find no copy."""
+    for number in range(count):
+        directory = root / "src" / f"pkg{number // 100}"
+        directory.mkdir(parents=True, exist_ok=True)
+        text = f"def function_{number}() -> int:\n    return {number}\n"
+        if number % 20 == 0:
+            text += 'PASSWORD = os.environ["APP_PASSWORD"]  # see the vault\n'
+        (directory / f"module{number}.py").write_text(text)
+    commit(root)
+    result = subprocess.run([str(BIN / "envsync"), "check"], cwd=root, capture_output=True)
+    if result.returncode != 0:
+        raise SystemExit(f"the large repository is not in sync: {result.stdout!r}")
 
 
 LAYOUT = {

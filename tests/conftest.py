@@ -50,8 +50,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.add_cleanup(lambda: shutil.rmtree(config.option.basetemp, ignore_errors=True))
 
 
-# What a clean check remembers (hashes only, git-ignored): not the project's content.
-CHECK_CACHE = (".envsync/check-cache", ".envsync/.gitignore")
+# What a clean check and the secret history remember (hashes only, git-ignored): not the
+# project's content.
+CHECK_CACHE = (
+    ".envsync/check-cache",
+    ".envsync/.gitignore",
+    ".envsync/secret-history",
+    ".envsync/secret-key",
+)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:

@@ -60,8 +60,18 @@ def _code() -> str:
     return digest.hexdigest()
 
 
-def _state(project_dir: str, inputs: Iterable[str]) -> list[str]:
-    """The cache's lines: the code, then each input file and each variable they refer to."""
+def _status(path: str) -> str:
+    """A file's or directory's identity and last change, as git's index keys a clean file."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return _ABSENT
+    return f"{status.st_size}.{status.st_mtime_ns}.{status.st_ino}.{status.st_mode}"
+
+
+def _state(project_dir: str, inputs: Iterable[str], watched: Iterable[str] = ()) -> list[str]:
+    """The cache's lines: the code, then each input file and each variable they refer to, then
+    each watched path (the copy search's tracked files and directories, keyed by ``stat``)."""
     lines = [f"code {_code()}"]
     names: set[str] = set()
     for name in sorted(set(inputs)):
@@ -74,10 +84,16 @@ def _state(project_dir: str, inputs: Iterable[str]) -> list[str]:
     for name in sorted(names):
         value = os.environ.get(name)
         lines.append(f"env {_digest(None if value is None else value.encode())} {name}")
+    for name in sorted(set(watched)):
+        if "\n" in name:
+            raise ValueError(name)
+        lines.append(f"stat {_status(os.path.join(project_dir, name))} {name}")
     return lines
 
 
-def store(project_dir: str | os.PathLike[str], inputs: Iterable[str]) -> None:
+def store(
+    project_dir: str | os.PathLike[str], inputs: Iterable[str], *, watched: Iterable[str] = ()
+) -> None:
     """Remember a clean check; best effort, a cache that cannot be written is no error."""
     directory = os.path.join(os.fspath(project_dir), CACHE_DIR)
     try:
@@ -92,7 +108,8 @@ def store(project_dir: str | os.PathLike[str], inputs: Iterable[str]) -> None:
         temporary = os.path.join(directory, f".{CACHE_FILE}.{os.getpid()}")
         if os.path.lexists(temporary):
             os.unlink(temporary)
-        _create(temporary, "\n".join(_state(os.fspath(project_dir), inputs)) + "\n")
+        lines = _state(os.fspath(project_dir), inputs, watched)
+        _create(temporary, "\n".join(lines) + "\n")
         os.replace(temporary, os.path.join(directory, CACHE_FILE))
     except (OSError, ValueError):
         pass
@@ -118,7 +135,8 @@ def answer(project_dir: str | os.PathLike[str]) -> bool:
     if not fields or fields[0][0] != "code" or any(len(parts) != 3 for parts in fields[1:]):
         return False
     inputs = [parts[2] for parts in fields if parts[0] == "file"]
+    watched = [parts[2] for parts in fields if parts[0] == "stat"]
     try:
-        return bool(inputs) and _state(root, inputs) == lines
+        return bool(inputs) and _state(root, inputs, watched) == lines
     except ValueError:
         return False

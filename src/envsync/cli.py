@@ -12,7 +12,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from envsync import file_io, file_modes, local_secret, project_root
+from envsync import copies, file_io, file_modes, local_secret, project_root, secret_history
 from envsync import plan as plan_module
 from envsync.apply import apply
 from envsync.drift import MASK, shown, visible
@@ -138,6 +138,7 @@ def render(
                 typer.echo(SECRETS_HINT)
         if not dry_run:
             apply(project_dir, plan.changes)
+            secret_history.record(project_dir, copies.secret_values(plan.facts))
     for change in plan.changes:
         typer.echo(_describe(change, done=not dry_run))
     if not plan.changes:
@@ -172,9 +173,13 @@ def check(
             "in_sync": not findings,
             "findings": [
                 {
+                    "kind": f.kind,
                     "file": f.path,
+                    "line": f.line,
                     "key": f.key,
-                    "expected": visible(f.expected, secret=f.secret, show_secrets=show_secrets),
+                    "expected": f.expected
+                    if f.kind == copies.KIND
+                    else visible(f.expected, secret=f.secret, show_secrets=show_secrets),
                     "found": visible(f.found, secret=f.secret, show_secrets=show_secrets),
                     "secret": f.secret,
                 }
@@ -186,12 +191,19 @@ def check(
         for f in findings:
             expected = shown(f.expected, secret=f.secret, show_secrets=show_secrets)
             found = shown(f.found, secret=f.secret, show_secrets=show_secrets)
-            typer.echo(f"{f.path}: {f.key}: expected {expected}, found {found}")
-        if findings:
-            files = len({f.path for f in findings})
+            if f.kind == copies.KIND:
+                typer.echo(f"{f.path}:{f.line}: {f.key}: {f.expected} outside the map ({found})")
+            else:
+                typer.echo(f"{f.path}: {f.key}: expected {expected}, found {found}")
+        drifted = {f.path for f in findings if f.kind != copies.KIND}
+        if drifted:
             typer.echo(
-                f"{files} file(s) drifted from .copier-answers.yml; run `envsync render` to repair"
+                f"{len(drifted)} file(s) drifted from .copier-answers.yml; run `envsync render` "
+                "to repair"
             )
+        if any(f.kind == copies.KIND for f in findings):
+            typer.echo(copies.ADVICE)
+        if findings:
             if not show_secrets and any(f.secret for f in findings):
                 typer.echo(SECRETS_HINT)
             if any(f.key == plan_module.LEAK_KEY for f in findings):

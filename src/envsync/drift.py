@@ -8,13 +8,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Finding:
-    """One managed value that drifted. ``None`` means absent (missing file, key or section)."""
+    """One managed value that drifted. ``None`` means absent (missing file, key or section).
+
+    ``kind`` "copy": a credential outside the map (``copies``), at ``line``; ``expected``
+    then says what it is a copy of."""
 
     path: str
     key: str
     expected: str | None
     found: str | None
     secret: bool = False
+    kind: str = "drift"
+    line: int | None = None
 
 
 MASK = "********"

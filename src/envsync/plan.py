@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envsync import check_cache, database_url, file_io, local_secret
+from envsync import check_cache, copies, database_url, file_io, local_secret
 from envsync import facts as facts_module
 from envsync.drift import MASK, Finding, mask_fields, mask_text
 from envsync.errors import AnswersError, EnvsyncError, FormatError, UnrepairableError
@@ -637,10 +637,12 @@ def check(project_dir: Path) -> tuple[list[Finding], Plan]:
     tracks that holds the password. A clean result is remembered for the next check (local
     mode excepted: whether git tracks a file is not among the cached inputs)."""
     current = load_plan(project_dir, strict=False)
-    findings = list(current.findings)
+    outside = copies.search(project_dir, current.facts, current.place_map)
+    findings = [*current.findings, *outside.findings]
     if current.facts.answers.secret_storage != local_secret.LOCAL:
         if not findings:
-            check_cache.store(project_dir, current.inputs)
+            inputs = (*current.inputs, *outside.read)
+            check_cache.store(project_dir, inputs, watched=outside.watched)
         return findings, current
     leaks = local_secret.tracked_files_holding(
         project_dir, secret_spellings([current.facts.answers.db_password])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envsync import answers, apply, file_io, local_secret, plan, render
+from envsync import answers, apply, copies, file_io, local_secret, plan, render, secret_history
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
@@ -94,9 +94,11 @@ def set_facts(
         rewrites.append(plan.Rewrite(MAP_FILE, map_text, tuple(changed_own), private=secret))
     new_plan = plan.plan(project_dir, new_facts, new_map, rewrites=rewrites)
     apply.check_writable(project_dir, new_plan.changes)
+    old = rotation.current(project_dir)
+    before = copies.secret_values(facts_module.from_answers(old, place_map)) if old else {}
     # Last check before any write: a database that refuses the new values stops everything here.
-    live = rotation.change_live(
-        project_dir, rotation.current(project_dir), validated, files_only=files_only
-    )
+    live = rotation.change_live(project_dir, old, validated, files_only=files_only)
     apply.apply(project_dir, new_plan.changes)
+    secret_history.record(project_dir, before)
+    secret_history.record(project_dir, copies.secret_values(new_facts))
     return new_plan, live

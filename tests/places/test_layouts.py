@@ -199,6 +199,16 @@ SETTINGS_PARTS = Layout(
     """
 [[place]]
 file = "docker-compose.yml"
+key = "services.db.environment.POSTGRES_DB"
+value = "{db_name}"
+
+[[place]]
+file = "backend/.env"
+key = "POSTGRES_DB"
+value = "{db_name}"
+
+[[place]]
+file = "docker-compose.yml"
 key = "services.db.environment.POSTGRES_USER"
 value = "{db_user}"
 
@@ -257,6 +267,16 @@ BACKEND_SERVICE_URL = Layout(
         ".env": "DATABASE_URL=postgresql+asyncpg://app:secret@127.0.0.1:5433/app\n",
     },
     """
+[[place]]
+file = "docker-compose.yml"
+key = "services.db.environment.POSTGRES_USER"
+value = "{db_user}"
+
+[[place]]
+file = "docker-compose.yml"
+key = "services.db.environment.POSTGRES_DB"
+value = "{db_name}"
+
 [[place]]
 file = "docker-compose.yml"
 key = "services.db.environment.POSTGRES_PASSWORD"
@@ -339,6 +359,11 @@ OVERRIDE_PORTS = Layout(
     """
 [[place]]
 file = "compose.yaml"
+key = "services.db.environment.POSTGRES_USER"
+value = "{db_user}"
+
+[[place]]
+file = "compose.yaml"
 key = "services.db.environment.POSTGRES_PASSWORD"
 value = "{db_password}"
 
@@ -373,6 +398,11 @@ NO_PUBLISHED_PORT = Layout(
     """
 [[place]]
 file = "compose.yml"
+key = "services.db.environment.POSTGRES_USER"
+value = "{db_user}"
+
+[[place]]
+file = "compose.yml"
 key = "services.db.environment.POSTGRES_PASSWORD"
 value = "{db_password}"
 
@@ -403,6 +433,16 @@ ASYNC_ALEMBIC = Layout(
         ),
     },
     """
+[[place]]
+file = "docker-compose.yml"
+key = "services.db.environment.POSTGRES_USER"
+value = "{db_user}"
+
+[[place]]
+file = "docker-compose.yml"
+key = "services.db.environment.POSTGRES_DB"
+value = "{db_name}"
+
 [[place]]
 file = "docker-compose.yml"
 key = "services.db.environment.POSTGRES_PASSWORD"
@@ -439,6 +479,16 @@ PLAIN_POSTGRESQL_URL = Layout(
         ),
     },
     """
+[[place]]
+file = ".envs/.local/.postgres"
+key = "POSTGRES_DB"
+value = "{db_name}"
+
+[[place]]
+file = ".envs/.local/.postgres"
+key = "POSTGRES_USER"
+value = "{db_user}"
+
 [[place]]
 file = ".envs/.local/.postgres"
 key = "POSTGRES_PASSWORD"
@@ -597,6 +647,11 @@ def test_a_fact_of_the_teams_own_is_checked_rendered_and_set(tmp_path: Path) -> 
         """
 [facts]
 redis_password = { value = "r3dis", secret = true }
+
+[[place]]
+file = "docker-compose.yml"
+key = "services.db.environment.POSTGRES_PASSWORD"
+value = "{db_password}"
 
 [[place]]
 file = "docker-compose.yml"

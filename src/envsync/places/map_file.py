@@ -33,7 +33,7 @@ from typing import Any
 from envsync import file_io
 from envsync.errors import MapError
 from envsync.formats.compose_names import COMPOSE_NAME
-from envsync.places.model import URL_PARTS, VIEWS, Fact, Place, PlaceMap, Url, fact_names
+from envsync.places.model import URL_PARTS, VIEWS, Fact, Ignore, Place, PlaceMap, Url, fact_names
 
 MAP_FILE = "envsync.toml"
 FORMATS = ("compose", "dotenv", "ini", "markdown", "workflow", "secret_file")
@@ -72,17 +72,43 @@ def parse(text: str, *, path: str = MAP_FILE) -> PlaceMap:
             line=int(where[1]),
             message=f"is not valid TOML: {reason} (column {where[2]})",
         ) from None
-    unknown = set(data) - {"facts", "place", "compose"}
+    unknown = set(data) - {"facts", "place", "compose", "ignore"}
     if unknown:
         raise MapError(
-            path=path, message=f"unknown table {sorted(unknown)[0]!r} (use facts, place, compose)"
+            path=path,
+            message=f"unknown table {sorted(unknown)[0]!r} (use facts, place, compose, ignore)",
         )
     facts = {name: _fact(name, value, path) for name, value in data.get("facts", {}).items()}
     entries = data.get("place", [])
     if not isinstance(entries, list):
         raise MapError(path=path, message="'place' must be an array of tables ([[place]])")
     places = tuple(_place(index, entry, path) for index, entry in enumerate(entries, 1))
-    return PlaceMap(facts=facts, places=places, compose_files=_compose_files(data, path))
+    ignores = data.get("ignore", [])
+    if not isinstance(ignores, list):
+        raise MapError(path=path, message="'ignore' must be an array of tables ([[ignore]])")
+    ignored = tuple(_ignore(index, entry, path) for index, entry in enumerate(ignores, 1))
+    return PlaceMap(
+        facts=facts, places=places, compose_files=_compose_files(data, path), ignores=ignored
+    )
+
+
+def _ignore(index: int, entry: object, path: str) -> Ignore:
+    """``[[ignore]]``: a copy outside the map that the team keeps on purpose."""
+    where = f"ignore #{index}"
+    if not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not entry["file"]:
+        raise MapError(path=path, message=f"{where} needs a text field 'file'")
+    unknown = set(entry) - {"file", "key", "line"}
+    if unknown:
+        raise MapError(path=path, message=f"{where}: unknown field {sorted(unknown)[0]!r}")
+    key, line = entry.get("key"), entry.get("line")
+    if any(field is not None and not isinstance(field, str) for field in (key, line)):
+        raise MapError(path=path, message=f"{where}: key and line must be text")
+    if line is not None:
+        try:
+            re.compile(line)
+        except re.error as error:
+            raise MapError(path=path, message=f"{where}: line is no pattern: {error}") from None
+    return Ignore(entry["file"], key, line)
 
 
 def _compose_files(data: dict[str, Any], path: str) -> tuple[str, ...]:
@@ -225,6 +251,13 @@ def dump(place_map: PlaceMap, *, header: str = "") -> str:
     if place_map.compose_files:
         files = ", ".join(_toml_string(name) for name in place_map.compose_files)
         lines += ["", "[compose]", f"files = [{files}]"]
+    for entry in place_map.ignores:
+        lines += ["", "[[ignore]]", f"file = {_toml_string(entry.file)}"]
+        lines += [
+            f"{name} = {_toml_string(value)}"
+            for name, value in (("key", entry.key), ("line", entry.line))
+            if value is not None
+        ]
     return "\n".join(lines).lstrip("\n") + "\n"
 
 

@@ -118,10 +118,21 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class Ignore:
+    """A copy outside the map kept on purpose: a file (a glob), optionally its key and a
+    pattern (a regular expression) of its line."""
+
+    file: str
+    key: str | None = None
+    line: str | None = None
+
+
+@dataclass(frozen=True)
 class PlaceMap:
-    """The map file, parsed: facts of the user's own and every place."""
+    """The map file, parsed: facts of the user's own, every place, and the copies to ignore."""
 
     facts: Mapping[str, Fact]
     places: tuple[Place, ...]
     # The files of the compose project when compose would not find them by itself (``-f``).
     compose_files: tuple[str, ...] = ()
+    ignores: tuple[Ignore, ...] = ()

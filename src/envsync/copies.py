@@ -1,0 +1,381 @@
+"""Copies outside the map: credentials that ``check`` would miss because no place names them.
+
+A map is only as good as its last discovery. This search finds, with file and line:
+
+- credential keys (``copy_positions.credential``) in the files envsync reads (the map's dotenv
+  and compose files, and every env file compose reads: a compose file's ``.env``, its
+  services' ``env_file:``) on a line that no place of the map reads;
+- the current or a previous value of a secret fact (``secret_history``) in a password position
+  of any text file git tracks, of the git-ignored and untracked env files, and of the files
+  envsync reads, outside the map's own places (an example place is searched too: it must hold
+  a placeholder, never the password).
+
+``[[ignore]]`` entries of the map silence a copy kept on purpose. The search reports what it
+read, so the check cache can tell when a warm check may answer: content hashes for the files
+read whole, and ``stat`` for tracked files and directories, with git's index for the list.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import subprocess
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from envsync import copy_positions, file_io, secret_history
+from envsync.drift import Finding
+from envsync.errors import EnvsyncError
+from envsync.facts import Facts
+from envsync.formats import Context, Document, document
+from envsync.formats.compose_file import ComposeDocument, interpolation_file
+from envsync.places.model import PlaceMap
+
+KIND = "copy"
+CURRENT = "the current"
+CREDENTIAL = "a credential no place of the map names"
+ADVICE = (
+    "copies outside the map: remove each, add its place to envsync.toml, or keep it on purpose "
+    "with an [[ignore]] entry (file, key, line)"
+)
+# envsync's own files: the source of the facts, not copies of them.
+_OWN = (".copier-answers.yml", "envsync.toml")
+_SKIP_DIRS = frozenset(
+    {".git", ".hg", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".envsync"}
+)
+_MAX_DEPTH = 4
+# Below this length, a value in a position not named like a password is no evidence.
+_SHORTEST_UNNAMED = 8
+
+
+@dataclass(frozen=True)
+class Search:
+    """What the search found, and what it read (for the check cache)."""
+
+    findings: tuple[Finding, ...]
+    read: tuple[str, ...] = ()
+    watched: tuple[str, ...] = ()
+
+
+@dataclass
+class _Files:
+    """The files to search and how: whole (every line) or by candidate lines from git."""
+
+    whole: dict[str, bool] = field(default_factory=dict)  # path -> also search credential keys
+    candidates: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    read: list[str] = field(default_factory=list)
+    watched: list[str] = field(default_factory=list)
+
+
+class _Texts(dict[str, "str | None"]):
+    """The project's files, read once when first asked; None for missing or unreadable."""
+
+    def __init__(self, project_dir: Path) -> None:
+        super().__init__()
+        self.project_dir = project_dir
+
+    def __missing__(self, path: str) -> str | None:
+        try:
+            found = file_io.read(self.project_dir, path)
+        except EnvsyncError:
+            found = None
+        self[path] = found.text if found else None
+        return self[path]
+
+
+def _document(texts: _Texts, path: str, fmt: str) -> Document | None:
+    text = texts[path]
+    if text is None:
+        return None
+    context = Context(path, texts.project_dir, os.environ, texts.__getitem__)
+    try:
+        return document(fmt, text, context)
+    except EnvsyncError:
+        return None
+
+
+def _map_lines(
+    facts: Facts, place_map: PlaceMap, texts: _Texts
+) -> tuple[dict[str, set[int]], dict[str, set[str]]]:
+    """The lines each place of the map reads (and where the variables it refers to are
+    defined): a value there is the map's, not a copy. Example places are left out: the
+    password must never be there."""
+    lines: dict[str, set[int]] = {}
+    names: dict[str, set[str]] = {}
+
+    def add(path: str, fmt: str, key: str) -> None:
+        names.setdefault(path, set()).add(key.rsplit(".", 1)[-1])
+        doc = _document(texts, path, fmt)
+        if doc is None:
+            return
+        try:
+            reading = doc.read(key)
+        except EnvsyncError:
+            return
+        if reading.line is not None:
+            lines.setdefault(path, set()).add(reading.line)
+        if reading.defined_in is not None:
+            add(reading.defined_in.file, "dotenv", reading.defined_in.key)
+        if isinstance(reading.source, str):
+            for name in doc.references(reading.source):
+                target = doc.definition(name)
+                if target is not None:
+                    add(target.file, "dotenv", target.key)
+
+    for place in place_map.places:
+        if place.example:
+            continue
+        resolved = place.resolved(facts.values)
+        add(resolved.file, resolved.format, resolved.key)
+        if place.via is not None:
+            doc = _document(texts, resolved.file, resolved.format)
+            target = doc.definition(place.via) if doc is not None else None
+            if target is not None:
+                add(target.file, "dotenv", target.key)
+    return lines, names
+
+
+_DATABASE_IMAGE = re.compile(r"(postgres(ql)?|pgvector|postgis|timescaledb(-ha)?)")
+
+
+def _other_databases(facts: Facts, place_map: PlaceMap, texts: _Texts) -> dict[str, set[int]]:
+    """The lines of each compose service that runs a database the map has no place of: its
+    ``POSTGRES_*`` are another database's credentials, not copies of these."""
+    named: dict[str, str] = {}
+    for place in place_map.places:
+        resolved = place.resolved(facts.values)
+        if resolved.format == "compose":
+            named[resolved.file] = named.get(resolved.file, "") + "\n" + resolved.key
+    lines: dict[str, set[int]] = {}
+    for path, keys in named.items():
+        doc = _document(texts, path, "compose")
+        if not isinstance(doc, ComposeDocument):
+            continue
+        for service in doc.service_names():
+            locator = f'services."{service}"' if "." in service else f"services.{service}"
+            image = doc.read(f"{locator}.image").value
+            name = str(image or "").split("@")[0].rsplit("/", 1)[-1].split(":")[0]
+            node = doc.find(locator).node
+            if f"\n{locator}." in keys or not _DATABASE_IMAGE.fullmatch(name) or node is None:
+                continue
+            span = range(node.start_mark.line + 1, node.end_mark.line + 2)
+            lines.setdefault(path, set()).update(span)
+    return lines
+
+
+def _read_by_envsync(facts: Facts, place_map: PlaceMap, texts: _Texts) -> list[str]:
+    """The map's dotenv and compose files, and every env file compose reads for them."""
+    found: list[str] = []
+    for place in place_map.places:
+        if place.example or place.format not in ("dotenv", "compose"):
+            continue
+        path = place.resolved(facts.values).file
+        found.append(path)
+        if place.format == "compose":
+            found.append(interpolation_file(path))
+            doc = _document(texts, path, "compose")
+            if isinstance(doc, ComposeDocument):
+                for service in doc.service_names():
+                    found += doc.env_files(service)
+    return [path for path in dict.fromkeys(found) if texts[path] is not None]
+
+
+def is_env_file(path: str) -> bool:
+    posix = PurePosixPath(path)
+    name = posix.name
+    if name == ".envrc":
+        return False
+    return ".envs" in posix.parts[:-1] or name == ".env" or ".env." in name or name.endswith(".env")
+
+
+def _git(project_dir: Path, *arguments: str) -> subprocess.CompletedProcess[bytes] | None:
+    try:
+        return subprocess.run(
+            ["git", "-c", "core.quotePath=false", *arguments],
+            cwd=project_dir,
+            capture_output=True,
+            check=False,
+        )
+    except OSError:
+        return None
+
+
+def _split(output: bytes) -> list[str]:
+    return [name for name in output.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
+def _gather_git(project_dir: Path, files: _Files) -> bool:
+    """Candidate lines of the tracked files (``git grep``, which reads the working tree) and
+    the untracked and ignored env files; False outside a git repository."""
+    tracked = _git(project_dir, "ls-files", "-z")
+    if tracked is None or tracked.returncode != 0:
+        return False
+    index = _git(project_dir, "rev-parse", "--git-path", "index")
+    if index is not None and index.returncode == 0:
+        files.read.append(os.path.join(os.path.abspath(project_dir), index.stdout.decode().strip()))
+    names = _split(tracked.stdout)
+    files.watched += names
+    directories = {"."}
+    for name in names:
+        parent = PurePosixPath(name).parent
+        while parent.as_posix() not in directories:
+            directories.add(parent.as_posix())
+            parent = parent.parent
+    patterns = [argument for pattern in copy_positions.PREFILTER for argument in ("-e", pattern)]
+    grep = _git(project_dir, "grep", "-I", "-n", "-z", "-i", "-E", "--no-color", *patterns)
+    if grep is not None and grep.returncode == 0:
+        text = grep.stdout.decode("utf-8", "surrogateescape")
+        for match in re.finditer(r"([^\0]*)\0(\d+)\0([^\n]*)\n", text):
+            files.candidates.setdefault(match[1], []).append((int(match[2]), match[3]))
+    # Untracked files one by one; ignored ones by directory (a virtualenv is one line).
+    for ignored in ((), ("-i", "--directory", "--no-empty-directory")):
+        others = _git(project_dir, "ls-files", "-z", "-o", "--exclude-standard", *ignored)
+        for name in _split(others.stdout) if others and others.returncode == 0 else []:
+            if name.endswith("/"):
+                continue
+            # A new env file beside any untracked one changes its directory: watched.
+            directories.add(PurePosixPath(name).parent.as_posix())
+            if is_env_file(name):
+                files.whole.setdefault(name, False)
+    files.watched += sorted(directories)
+    return True
+
+
+def _gather_walk(project_dir: Path, files: _Files) -> None:
+    """Outside git: the env files of the project's directories (none is tracked)."""
+    root = os.path.abspath(project_dir)
+    for directory, subdirectories, names in os.walk(root):
+        relative = os.path.relpath(directory, root)
+        depth = 0 if relative == "." else relative.count(os.sep) + 1
+        subdirectories[:] = sorted(
+            d for d in subdirectories if d not in _SKIP_DIRS and depth < _MAX_DEPTH
+        )
+        files.watched.append(relative)
+        for name in names:
+            path = PurePosixPath(relative, name).as_posix()
+            if is_env_file(path):
+                files.whole.setdefault(path, False)
+
+
+def _secrets(facts: Facts) -> tuple[dict[str, str], set[str]]:
+    """The current secret values (value -> fact) and every non-secret fact's value."""
+    current = {
+        facts.values[name]: name
+        for name in sorted(facts.secret)
+        if facts.values.get(name) and not copy_positions.is_placeholder(facts.values[name])
+    }
+    public = {value for name, value in facts.values.items() if name not in facts.secret}
+    return current, public
+
+
+@dataclass(frozen=True)
+class _Judge:
+    current: Mapping[str, str]
+    public: set[str]
+    history: secret_history.History
+
+    def whose(self, written: str) -> tuple[str, str] | None:
+        """(fact, "the current"/"a previous") of a secret ``written`` spells, or None."""
+        for value in copy_positions.readings(written):
+            if value in self.current:
+                return self.current[value], CURRENT
+            fact = self.history.fact_of(value)
+            if fact is not None:
+                return fact, "a previous"
+        return None
+
+
+def _line_findings(
+    path: str, number: int, line: str, judge: _Judge, *, keys: bool, named: Collection[str]
+) -> Iterator[Finding]:
+    assigned = copy_positions.assignment(line)
+    # A key the map names, repeated: compose and python-dotenv read the last one. Holding the
+    # current value it is in step; after the next change it holds a previous one, reported.
+    repeated = assigned is not None and assigned.key in named
+    for position in copy_positions.passwords(line):
+        owner = judge.whose(position.value)
+        if owner is not None:
+            if not (repeated and owner[1] == CURRENT):
+                what = f"{owner[1]} {owner[0]}"
+                yield _finding(path, number, position.key, what, position.value)
+            return
+    if not keys or repeated:
+        return
+    if (
+        assigned is not None
+        and len(assigned.value) >= _SHORTEST_UNNAMED
+        and assigned.value not in judge.public
+    ):
+        owner = judge.whose(assigned.value)
+        if owner is not None:
+            yield _finding(path, number, assigned.key, f"{owner[1]} {owner[0]}", assigned.value)
+            return
+    found = copy_positions.credential(line)
+    if found is not None:
+        secret = bool(copy_positions.passwords(line)) or "password" in found.key.lower()
+        yield Finding(path, found.key, CREDENTIAL, found.value, secret, kind=KIND, line=number)
+
+
+def _finding(path: str, number: int, key: str, what: str, value: str) -> Finding:
+    return Finding(path, key, what, value, secret=True, kind=KIND, line=number)
+
+
+def _ignored(finding: Finding, text: str, place_map: PlaceMap) -> bool:
+    for entry in place_map.ignores:
+        if not fnmatch.fnmatchcase(finding.path, entry.file):
+            continue
+        if entry.key is not None and entry.key != finding.key:
+            continue
+        if entry.line is not None and not re.search(entry.line, text):
+            continue
+        return True
+    return False
+
+
+def search(project_dir: Path, facts: Facts, place_map: PlaceMap) -> Search:
+    texts = _Texts(project_dir)
+    files = _Files()
+    for path in _read_by_envsync(facts, place_map, texts):
+        files.whole[path] = True
+    if not _gather_git(project_dir, files):
+        _gather_walk(project_dir, files)
+    current, public = _secrets(facts)
+    judge = _Judge(current, public, secret_history.load(project_dir))
+    taken, named = _map_lines(facts, place_map, texts)
+    others = _other_databases(facts, place_map, texts)
+    lines: dict[str, list[tuple[int, str]]] = {}
+    for path in files.whole:
+        text = texts[path]
+        if text is not None:
+            files.read.append(path)
+            lines[path] = list(enumerate(text.splitlines(), 1))
+    for path, candidates in files.candidates.items():
+        lines.setdefault(path, candidates)
+    findings: list[Finding] = []
+    for path, numbered in sorted(lines.items()):
+        if path in _OWN or path.startswith(".envsync/"):
+            continue
+        skip, another = taken.get(path, set()), others.get(path, set())
+        keys = files.whole.get(path, False)
+        for number, text in numbered:
+            if number in skip:
+                continue
+            for finding in _line_findings(
+                path,
+                number,
+                text,
+                judge,
+                keys=keys and number not in another,
+                named=named.get(path, set()),
+            ):
+                if not _ignored(finding, text, place_map):
+                    findings.append(finding)
+    history = [secret_history.KEY_FILE, secret_history.HISTORY_FILE]
+    return Search(tuple(findings), tuple([*files.read, *history]), tuple(files.watched))
+
+
+def secret_values(facts: Facts) -> dict[str, list[str | None]]:
+    """What ``secret_history.record`` keeps for ``facts``: each secret fact's value."""
+    return {name: [facts.values.get(name)] for name in sorted(facts.secret)}
