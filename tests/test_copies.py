@@ -261,3 +261,21 @@ def test_no_password_in_any_output_cache_or_history(project: Path) -> None:
         assert stat.S_IMODE((project / ".envsync" / name).stat().st_mode) == 0o600
     history = (project / ".envsync/secret-history").read_text().splitlines()
     assert len(history) == 3 and all(line.endswith(" db_password") for line in history)
+
+
+def test_another_database_keeps_its_own_credentials(project: Path) -> None:
+    """A second database service, its env file and a URL to it: not copies, even when its
+    password is the map's previous one (two databases, places.md)."""
+    services = (
+        "  db_test:\n    image: postgres:16\n    env_file: .env.test\n    environment:\n"
+        "      POSTGRES_PASSWORD: ${TEST_DB_PASSWORD:?}\n"
+        "  tests:\n    image: app\n    environment:\n"
+        "      DATABASE_URL: postgresql://app:${TEST_DB_PASSWORD}@db_test:5432/app_test\n"
+    )
+    compose = project / "docker-compose.yml"
+    compose.write_text(compose.read_text().replace("\nvolumes:\n", f"{services}\nvolumes:\n"))
+    password = str(_answers(project)["db_password"])
+    (project / ".env").write_text(f"TEST_DB_PASSWORD={password}\n")
+    (project / ".env.test").write_text("POSTGRES_USER=tester\nPOSTGRES_DB=app_test\n")
+    _set_password(project, NEW)
+    assert _copies(project) == []

@@ -25,12 +25,13 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from envsync import copy_positions, file_io, secret_history
+from envsync import copy_positions, file_io, other_databases, secret_history
 from envsync.drift import Finding
 from envsync.errors import EnvsyncError
 from envsync.facts import Facts
 from envsync.formats import Context, Document, document
 from envsync.formats.compose_file import ComposeDocument, interpolation_file
+from envsync.other_databases import Others
 from envsync.places.model import PlaceMap
 
 KIND = "copy"
@@ -137,36 +138,20 @@ def _map_lines(
     return lines, names
 
 
-_DATABASE_IMAGE = re.compile(r"(postgres(ql)?|pgvector|postgis|timescaledb(-ha)?)")
-
-
-def _other_databases(facts: Facts, place_map: PlaceMap, texts: _Texts) -> dict[str, set[int]]:
-    """The lines of each compose service that runs a database the map has no place of: its
-    ``POSTGRES_*`` are another database's credentials, not copies of these."""
-    named: dict[str, str] = {}
+def _other_databases(facts: Facts, place_map: PlaceMap, texts: _Texts) -> Others:
+    keys: dict[str, str] = {}
     for place in place_map.places:
         resolved = place.resolved(facts.values)
         if resolved.format == "compose":
-            named[resolved.file] = named.get(resolved.file, "") + "\n" + resolved.key
-    lines: dict[str, set[int]] = {}
-    for path, keys in named.items():
-        doc = _document(texts, path, "compose")
-        if not isinstance(doc, ComposeDocument):
-            continue
-        for service in doc.service_names():
-            locator = f'services."{service}"' if "." in service else f"services.{service}"
-            image = doc.read(f"{locator}.image").value
-            name = str(image or "").split("@")[0].rsplit("/", 1)[-1].split(":")[0]
-            node = doc.find(locator).node
-            if f"\n{locator}." in keys or not _DATABASE_IMAGE.fullmatch(name) or node is None:
-                continue
-            span = range(node.start_mark.line + 1, node.end_mark.line + 2)
-            lines.setdefault(path, set()).update(span)
-    return lines
+            keys[resolved.file] = keys.get(resolved.file, "") + "\n" + resolved.key
+    return other_databases.find(
+        keys, lambda path: _document(texts, path, "compose"), texts.__getitem__
+    )
 
 
-def _read_by_envsync(facts: Facts, place_map: PlaceMap, texts: _Texts) -> list[str]:
-    """The map's dotenv and compose files, and every env file compose reads for them."""
+def _read_by_envsync(facts: Facts, place_map: PlaceMap, texts: _Texts, others: Others) -> list[str]:
+    """The map's dotenv and compose files, and every env file compose reads for them (but the
+    env files only another database's service loads)."""
     found: list[str] = []
     for place in place_map.places:
         if place.example or place.format not in ("dotenv", "compose"):
@@ -179,6 +164,7 @@ def _read_by_envsync(facts: Facts, place_map: PlaceMap, texts: _Texts) -> list[s
             if isinstance(doc, ComposeDocument):
                 for service in doc.service_names():
                     found += doc.env_files(service)
+    found = [path for path in found if path not in others.env_files]
     return [path for path in dict.fromkeys(found) if texts[path] is not None]
 
 
@@ -337,14 +323,14 @@ def _ignored(finding: Finding, text: str, place_map: PlaceMap) -> bool:
 def search(project_dir: Path, facts: Facts, place_map: PlaceMap) -> Search:
     texts = _Texts(project_dir)
     files = _Files()
-    for path in _read_by_envsync(facts, place_map, texts):
+    others = _other_databases(facts, place_map, texts)
+    for path in _read_by_envsync(facts, place_map, texts, others):
         files.whole[path] = True
     if not _gather_git(project_dir, files):
         _gather_walk(project_dir, files)
     current, public = _secrets(facts)
     judge = _Judge(current, public, secret_history.load(project_dir))
     taken, named = _map_lines(facts, place_map, texts)
-    others = _other_databases(facts, place_map, texts)
     lines: dict[str, list[tuple[int, str]]] = {}
     for path in files.whole:
         text = texts[path]
@@ -355,20 +341,16 @@ def search(project_dir: Path, facts: Facts, place_map: PlaceMap) -> Search:
         lines.setdefault(path, candidates)
     findings: list[Finding] = []
     for path, numbered in sorted(lines.items()):
-        if path in _OWN or path.startswith(".envsync/"):
+        if path in _OWN or path.startswith(".envsync/") or path in others.env_files:
             continue
-        skip, another = taken.get(path, set()), others.get(path, set())
+        # Another database's lines are its own, even where its password equals one of ours.
+        skip = taken.get(path, set()) | others.lines.get(path, set())
         keys = files.whole.get(path, False)
         for number, text in numbered:
-            if number in skip:
+            if number in skip or others.owns(text):
                 continue
             for finding in _line_findings(
-                path,
-                number,
-                text,
-                judge,
-                keys=keys and number not in another,
-                named=named.get(path, set()),
+                path, number, text, judge, keys=keys, named=named.get(path, set())
             ):
                 if not _ignored(finding, text, place_map):
                     findings.append(finding)
