@@ -384,3 +384,43 @@ def test_the_map_keeps_its_compose_files() -> None:
     place_map = map_file.parse('[compose]\nfiles = ["local.yml", "dev.yml"]\n')
     assert place_map.compose_files == ("local.yml", "dev.yml")
     assert map_file.parse(map_file.dump(place_map)) == place_map
+
+
+INCLUDE = Layout(
+    "include-another-file",
+    {
+        ".gitignore": GITIGNORE,
+        "compose.yaml": """
+            include:
+              - db/compose.yaml
+            services:
+              api:
+                build: .
+                depends_on: [db]
+                environment:
+                  DATABASE_URL: postgresql+psycopg://inc:Include-pw-3@db:5432/inc
+            """,
+        "db/compose.yaml": """
+            services:
+              db:
+                image: postgres:16
+                environment:
+                  POSTGRES_USER: inc
+                  POSTGRES_PASSWORD: ${DB_PASSWORD:?}
+                  POSTGRES_DB: inc
+                ports: ["5480:5432"]
+            """,
+        "db/.env": "DB_PASSWORD=Include-pw-3\n",
+    },
+    password="Include-pw-3",
+    places=(
+        "db/.env: DB_PASSWORD",
+        "db/compose.yaml: services.db.ports",
+        "compose.yaml: services.api.environment.DATABASE_URL",
+    ),
+    storage="local",
+)
+
+
+def test_an_included_file_is_part_of_the_project(tmp_path: Path) -> None:
+    adopt_check_and_set(tmp_path, Case(INCLUDE))

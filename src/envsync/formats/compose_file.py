@@ -83,7 +83,11 @@ class ComposeDocument(YamlDocument):
         super().__init__(text, context)
         if self.root is not None:
             services = yaml_nodes.mapping_get(self.root, "services", self.path)
-            if services is None or not isinstance(services[1], yaml.MappingNode):
+            # A file may only include others (``include:``): its services are theirs.
+            included = yaml_nodes.mapping_get(self.root, "include", self.path)
+            if services is None and included is None:
+                raise FormatError(path=self.path, message="has no 'services:' mapping")
+            if services is not None and not isinstance(services[1], yaml.MappingNode):
                 raise FormatError(path=self.path, message="has no 'services:' mapping")
         self.variables: Mapping[str, str] = variables(context)
 

@@ -6,7 +6,7 @@ import os
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 import yaml
@@ -51,7 +51,8 @@ def compose_projects(
     default file plus the one override beside it, or a lone file whose services run PostgreSQL."""
     environ = os.environ if environ is None else environ
     if named:
-        return _named_project(workspace, files, named)
+        found = _named_project(workspace, files, named)
+        return ComposeProjects(_with_includes(workspace, found.projects), found.notes)
     projects = []
     notes = []
     for directory in dict.fromkeys(directory_of(path) for path in files if _is_yaml(path)):
@@ -67,7 +68,43 @@ def compose_projects(
             and COMPOSE_NAME.fullmatch(PurePosixPath(path).name)
             and path not in used
         ]
-    return ComposeProjects(tuple(projects), tuple(notes))
+    return ComposeProjects(_with_includes(workspace, tuple(projects)), tuple(notes))
+
+
+def _with_includes(
+    workspace: Workspace, projects: tuple[ComposeProject, ...]
+) -> tuple[ComposeProject, ...]:
+    """Each project with the files its ``include:`` brings in (after the file that includes
+    them); a directory whose files another project includes is no project of its own."""
+    expanded = []
+    for project in projects:
+        files = list(project.files)
+        for path in files:  # grows while it runs: includes of includes
+            files += [name for name in _included(workspace, path) if name not in files]
+        expanded.append(replace(project, files=tuple(files)))
+    included = {
+        path
+        for project, before in zip(expanded, projects, strict=True)
+        for path in project.files
+        if path not in before.files
+    }
+    return tuple(project for project in expanded if not set(project.files) <= included)
+
+
+def _included(workspace: Workspace, path: str) -> list[str]:
+    """The files ``path`` names under its top-level ``include:`` (a path, a list of them, or
+    ``{path: ...}``), relative to its own directory; none outside the project."""
+    try:
+        data = yaml.safe_load(workspace.text(path) or "")
+    except yaml.YAMLError:
+        return []
+    entries = data.get("include") if isinstance(data, dict) else None
+    names: list[object] = []
+    for entry in entries if isinstance(entries, list) else []:
+        given = entry.get("path") if isinstance(entry, dict) else entry
+        names += given if isinstance(given, list) else [given]
+    found = [beside(path, name) for name in names if isinstance(name, str) and name]
+    return [name for name in found if not name.startswith("../")]
 
 
 def _is_yaml(path: str) -> bool:
