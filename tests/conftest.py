@@ -90,10 +90,18 @@ def template_src(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return src
 
 
+# The host port of every project the tests generate, free when the session starts: 5432 may be a
+# laptop's own PostgreSQL, another project's or the quickstart demo's, and `envsync set` rightly
+# stops at a server on its project's port that is not the project's (run the suite beside such
+# servers with scripts/foreign_servers.sh).
+PORT = free_port()
+
+
 def copier_copy(src: Path, dst: Path, **answers: object) -> subprocess.CompletedProcess[str]:
-    """``copier copy`` as the README runs it, with ``answers`` given as ``--data``."""
+    """``copier copy`` as the README runs it, with ``answers`` given as ``--data`` (and the
+    session's free ``PORT`` unless ``db_port`` is one of them)."""
     data = []
-    for key, value in answers.items():
+    for key, value in {"db_port": PORT, **answers}.items():
         text = str(value).lower() if isinstance(value, bool) else str(value)
         data += ["--data", f"{key}={text}"]
     return subprocess.run(

@@ -19,15 +19,17 @@ from alembic.config import Config
 from dotenv import dotenv_values
 
 from tests import compose_v2
+from tests.host_ports import own_ports
 from tests.test_copier_update import _commit_all, _git
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
-    """Build a file tree from ``{relative path: text}`` (text dedented)."""
+    """Build a file tree from ``{relative path: text}`` (text dedented, host ports moved to
+    this run's: tests/host_ports.py)."""
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
+        path.write_text(own_ports(name, textwrap.dedent(text).lstrip("\n")))
     return root
 
 

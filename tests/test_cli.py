@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import MANAGED, envsync, envsync_process, snapshot
+from tests.conftest import MANAGED, PORT, envsync, envsync_process, snapshot
 from tests.readers import Credentials, all_credentials
+
+# A port in the files only (drift), never a server's.
+OTHER_PORT = PORT - 1
 
 
 def test_render_recreates_exactly_what_copier_wrote(project: Path) -> None:
@@ -87,7 +90,7 @@ DRIFTS = [
     Drift("docker-compose.yml", "services.db.environment.POSTGRES_DB", COMPOSE_ADDITIONS,
           _sub(r"POSTGRES_DB: .*", "POSTGRES_DB: 'sparkle'")),
     Drift("docker-compose.yml", "services.db.ports", COMPOSE_ADDITIONS,
-          _sub(r'- "127.0.0.1:5432:5432"', '- "127.0.0.1:5433:5432"')),
+          _sub(f'- "127.0.0.1:{PORT}:5432"', f'- "127.0.0.1:{OTHER_PORT}:5432"')),
     Drift("docker-compose.yml", "services.db.healthcheck.test", COMPOSE_ADDITIONS,
           _sub(r'"-U", "myproject_user"', '"-U", "postgres"')),
     Drift("backend/.env", "DATABASE_URL (user)", ENV_ADDITIONS,
@@ -98,7 +101,8 @@ DRIFTS = [
           _sub(r"/myproject$", "/sparkle_db")),
     Drift("backend/.env", "DATABASE_URL (host)", ENV_ADDITIONS,
           _sub(r"@127\.0\.0\.1:", "@localhost:")),
-    Drift("backend/.env", "DATABASE_URL (port)", ENV_ADDITIONS, _sub(r":5432/", ":5433/")),
+    Drift("backend/.env", "DATABASE_URL (port)", ENV_ADDITIONS,
+          _sub(f":{PORT}/", f":{OTHER_PORT}/")),
     Drift("backend/.env", "DATABASE_URL (drivername)", ENV_ADDITIONS,
           _sub(r"postgresql\+asyncpg", "postgresql+psycopg2")),
     Drift("backend/.env.example", "DATABASE_URL (user)", EXAMPLE_ADDITIONS,
@@ -166,14 +170,14 @@ def test_list_form_environment_is_repaired_in_place(project: Path) -> None:
 
 def test_a_host_address_bound_by_the_user_is_kept(project: Path) -> None:
     compose = project / "docker-compose.yml"
-    bound = compose.read_text().replace('- "127.0.0.1:5432:5432"', "- 0.0.0.0:5432:5432")
+    bound = compose.read_text().replace(f'- "127.0.0.1:{PORT}:5432"', f"- 0.0.0.0:{PORT}:5432")
     compose.write_text(bound)
     assert envsync("check", cwd=project).returncode == 0
-    compose.write_text(bound.replace("0.0.0.0:5432:5432", "0.0.0.0:5433:5432"))
+    compose.write_text(bound.replace(f"0.0.0.0:{PORT}:5432", "0.0.0.0:5433:5432"))
     check = envsync("check", cwd=project)
-    assert "services.db.ports: expected '5432', found '5433'" in check.stdout
+    assert f"services.db.ports: expected '{PORT}', found '5433'" in check.stdout
     assert envsync("render", cwd=project).returncode == 0
-    assert '- "0.0.0.0:5432:5432"' in compose.read_text()
+    assert f'- "0.0.0.0:{PORT}:5432"' in compose.read_text()
     assert envsync("check", cwd=project).returncode == 0
 
 
@@ -270,8 +274,8 @@ def test_missing_answers_file(project: Path, command: list[str]) -> None:
     [
         (lambda text: text + "db_port: [unclosed\n", ".copier-answers.yml"),
         (lambda text: "just text\n", ".copier-answers.yml"),
-        (lambda text: text.replace("db_port: 5432", "db_port: 70000"), "db_port"),
-        (lambda text: text.replace("db_port: 5432", "db_port: '5432'"), "db_port"),
+        (lambda text: text.replace(f"db_port: {PORT}", "db_port: 70000"), "db_port"),
+        (lambda text: text.replace(f"db_port: {PORT}", f"db_port: '{PORT}'"), "db_port"),
         (lambda text: re.sub(r"db_user: .*", "db_user: " + "u" * 64, text), "db_user"),
         (lambda text: re.sub(r"db_user: .*", "db_user: pg_admin", text), "db_user"),
         (lambda text: re.sub(r"db_password: .*", lambda _: r'db_password: "a\nb"', text),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import BIN, copier_copy, envsync
+from tests.conftest import BIN, PORT, copier_copy, envsync
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "envsync tests",
@@ -73,7 +73,10 @@ def _template_repo(template_src: Path, tmp_path: Path) -> Path:
 def _generated(template: Path, project: Path) -> Path:
     """``copier copy`` of ``template``, committed in a new git repository, as the README says."""
     subprocess.run(
-        [BIN / "copier", "copy", "--trust", "--defaults", "--quiet", str(template), str(project)],
+        [
+            *(BIN / "copier", "copy", "--trust", "--defaults", "--quiet"),
+            *("--data", f"db_port={PORT}", str(template), str(project)),
+        ],
         check=True,
         capture_output=True,
     )
@@ -148,7 +151,7 @@ def test_an_answer_changed_by_copier_update_reaches_env_with_envsync_render(
     check = envsync("check", cwd=project)
     assert (check.returncode, check.stdout.splitlines()[0]) == (
         1,
-        "backend/.env: DATABASE_URL (port): expected '6002', found '5432'",
+        f"backend/.env: DATABASE_URL (port): expected '6002', found '{PORT}'",
     )
     assert envsync("render", cwd=project).returncode == 0
     env_text = (project / "backend/.env").read_text()

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from envsync import answers
 from tests import compose_v2
-from tests.conftest import REPO, envsync, snapshot
+from tests.conftest import PORT, REPO, envsync, snapshot
 from tests.git_repo import git
 from tests.readers import Credentials, all_credentials, env_url, ini_url
 
@@ -36,7 +36,7 @@ def test_defaults_produce_every_file_with_one_set_of_credentials(project: Path) 
     assert set(snapshot(project)) == EXPECTED_FILES
     found = all_credentials(project)
     saved = yaml.safe_load((project / ".copier-answers.yml").read_text())
-    expected = Credentials(saved["db_user"], saved["db_password"], saved["db_name"], 5432)
+    expected = Credentials(saved["db_user"], saved["db_password"], saved["db_name"], PORT)
     assert found == dict.fromkeys(found, expected)
     assert make_url(env_url(project)).drivername == "postgresql+asyncpg"
     assert make_url(ini_url(project)).drivername == "postgresql+psycopg"
@@ -157,7 +157,7 @@ def test_the_database_is_published_on_this_machine_only(project: Path) -> None:
     """The password sits in tracked files: compose publishes the port on 127.0.0.1, as
     ``adopt --add-port`` does, and a port change keeps the address."""
     (port,) = compose_v2.project_config(project)["services"]["db"]["ports"]
-    assert (port["host_ip"], port["published"], port["target"]) == ("127.0.0.1", "5432", 5432)
+    assert (port["host_ip"], port["published"], port["target"]) == ("127.0.0.1", str(PORT), 5432)
     assert envsync("set", "--files-only", "db_port=6001", cwd=project).returncode == 0
     (port,) = compose_v2.project_config(project)["services"]["db"]["ports"]
     assert (port["host_ip"], port["published"]) == ("127.0.0.1", "6001")

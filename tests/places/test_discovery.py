@@ -9,6 +9,7 @@ import pytest
 from envsync.errors import EnvsyncError
 from envsync.places.discovery import discover
 from tests.conftest import snapshot
+from tests.host_ports import moved
 from tests.layouts import ALL, INCIDENT, Layout, write_tree
 
 
@@ -57,7 +58,7 @@ def test_each_url_keeps_its_scheme_and_view(tmp_path: Path) -> None:
         "db_user": "app",
         "db_password": "Net-pw-333",
         "db_name": "app",
-        "db_port": "5433",
+        "db_port": str(moved(5433)),
     }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 
 from tests import compose_v2
 from tests.conftest import envsync, snapshot
+from tests.host_ports import moved, own_ports
 
 NEW_PASSWORD = "N3w:p@ss%$x y"
 SAFE_PASSWORD = "N3w-pass_word.x~"
@@ -576,12 +577,15 @@ LAYOUTS = [
 
 
 def build(root: Path, layout: Layout) -> Path:
+    """The layout in ``root``, its host ports moved to this run's (tests/host_ports.py)."""
     for name, text in layout.files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(own_ports(name, text))
     (root / ".gitignore").write_text(IGNORED)
-    (root / ".copier-answers.yml").write_text(answers(**layout.answers))
+    port = layout.answers.get("db_port", 5432)
+    assert isinstance(port, int)
+    (root / ".copier-answers.yml").write_text(answers(**{**layout.answers, "db_port": moved(port)}))
     (root / "envsync.toml").write_text(layout.places.lstrip())
     return root
 
@@ -601,7 +605,7 @@ def test_check_set_and_render_on_a_layout_envsync_did_not_generate(
     assert [probe(project) for probe in layout.password] == [new] * len(layout.password)
     assert [probe(project) for probe in layout.kept] == kept
     for name, text in layout.still_written:
-        assert text in (project / name).read_text(), (name, text)
+        assert own_ports(name, text) in (project / name).read_text(), (name, text)
     assert envsync("check", cwd=project).returncode == 0
 
     if layout.definition_drift is not None:
@@ -616,7 +620,7 @@ def test_check_set_and_render_on_a_layout_envsync_did_not_generate(
             layout.password
         )
         for other, text in layout.still_written:
-            assert text in (project / other).read_text(), (other, text)
+            assert own_ports(other, text) in (project / other).read_text(), (other, text)
 
 
 @pytest.mark.parametrize("layout", [ROOT_ENV_REFERENCES, URL_OF_REFERENCES], ids=["compose", "env"])
