@@ -11,6 +11,7 @@ only the host side of its port (a compose mapping's published port, a host-view 
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Mapping
 
 from envsync.live.server import free_port
@@ -46,4 +47,7 @@ def own_ports(name: str, text: str) -> str:
 
 
 def own_files(files: Mapping[str, str]) -> dict[str, str]:
-    return {name: own_ports(name, text) for name, text in files.items()}
+    """``own_ports`` on every file of a layout whose texts are indented (dedented first)."""
+    return {
+        name: own_ports(name, textwrap.dedent(text).lstrip("\n")) for name, text in files.items()
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,17 +19,16 @@ from alembic.config import Config
 from dotenv import dotenv_values
 
 from tests import compose_v2
-from tests.host_ports import own_ports
+from tests.host_ports import own_files
 from tests.test_copier_update import _commit_all, _git
 
 
 def write_tree(root: Path, files: dict[str, str]) -> Path:
-    """Build a file tree from ``{relative path: text}`` (text dedented, host ports moved to
-    this run's: tests/host_ports.py)."""
+    """Build a file tree from ``{relative path: text}`` (text dedented)."""
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(own_ports(name, textwrap.dedent(text).lstrip("\n")))
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
     return root
 
 
@@ -471,6 +470,8 @@ LAYOUTS = [
         not_places=("config.env: REDIS_DB",),
     ),
 ]
+# Each with its host ports moved to this run's (tests/host_ports.py).
+LAYOUTS = [replace(layout, files=own_files(layout.files)) for layout in LAYOUTS]
 
 # The incident: compose and backend/.env disagree; the table, exit 1, then --prefer.
 INCIDENT = Layout(
