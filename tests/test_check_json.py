@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import envsync_process
+from tests.conftest import PORT, envsync_process
 
 
 def _report(project: Path) -> tuple[int, dict[str, object], str]:
@@ -25,7 +25,7 @@ def test_in_sync_and_drift_carry_a_status(project: Path) -> None:
 
 def test_a_bad_answer_is_an_error_object_naming_the_file_and_key(project: Path) -> None:
     answers = project / ".copier-answers.yml"
-    answers.write_text(answers.read_text().replace("db_port: 5432", "db_port: 70000"))
+    answers.write_text(answers.read_text().replace(f"db_port: {PORT}", "db_port: 70000"))
     code, report, stderr = _report(project)
     assert code == 2
     assert report["status"] == "error"
