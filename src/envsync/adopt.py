@@ -29,7 +29,7 @@ from envsync.live import probe
 from envsync.places import map_file
 from envsync.places.discovery import Discovery, Found, discover
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import Fact, Place, PlaceMap
+from envsync.places.model import Fact, Ignore, Place, PlaceMap
 
 # The facts adopt decides, in the order the table shows them.
 ANSWER_FACTS = ("db_service", "db_user", "db_password", "db_name", "db_host", "db_port")
@@ -131,6 +131,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
             *(() if found.section else _section_places(instructions, found, home)),
         ),
         compose_files=found.compose_files,
+        ignores=tuple(Ignore(place.file, place.key) for place in found.excluded),
     )
     map_text = map_file.dump(place_map, header=MAP_HEADER)
     if map_file.parse(map_text) != place_map:

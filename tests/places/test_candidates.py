@@ -5,6 +5,7 @@ disagreement table, never a silent note; one that truly belongs elsewhere is lef
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from dotenv import dotenv_values
@@ -67,7 +68,10 @@ def test_a_url_that_belongs_elsewhere_is_left_out_by_name(tmp_path: Path) -> Non
     result = envsync("adopt", "--exclude", URL, cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{URL}: left out (--exclude)" in result.stdout
-    assert "backend/.env" not in (project / "envsync.toml").read_text()
+    place_map = tomllib.loads((project / "envsync.toml").read_text())
+    assert not [p for p in place_map["place"] if p["file"] == "backend/.env"]
+    # The map keeps it out of check's copy search too: it belongs to something else.
+    assert place_map["ignore"] == [{"file": "backend/.env", "key": "DATABASE_URL"}]
     assert (project / "backend/.env").read_text() == ANOTHER_PORT["backend/.env"]
     assert envsync("check", cwd=project).returncode == 0
 

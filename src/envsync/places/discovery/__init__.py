@@ -27,6 +27,7 @@ from envsync.places.discovery import (
     walk,
 )
 from envsync.places.discovery.results import Database, Discovery, Found, Harvest
+from envsync.places.model import Place
 from envsync.plan import Workspace
 
 
@@ -65,7 +66,7 @@ def discover(
         ]
     )
     shared = compose_places.one_place_per_node(workspace, _first_of_each(harvest.found))
-    kept, left_out = _excluding(shared.found, exclude)
+    kept, excluded = _excluding(shared.found, exclude)
     found, db_host = credentials.settle_host(kept)
     return Discovery(
         db,
@@ -73,14 +74,15 @@ def discover(
         db_host,
         instructions,
         section,
-        (*harvest.notes, *shared.notes, *left_out),
+        (*harvest.notes, *shared.notes, *(f"{p.where()}: left out (--exclude)" for p in excluded)),
         compose_places.port_place(db),
         project.files if project.named else (),
+        tuple(excluded),
     )
 
 
-def _excluding(found: list[Found], exclude: tuple[str, ...]) -> tuple[list[Found], list[str]]:
-    """The places but those ``--exclude`` names, and a note for each one left out."""
+def _excluding(found: list[Found], exclude: tuple[str, ...]) -> tuple[list[Found], list[Place]]:
+    """The places but those ``--exclude`` names, and those."""
     if not exclude:
         return found, []
     named = [f for f in found if f.place is not None and {f.label, f.file} & set(exclude)]
@@ -90,8 +92,7 @@ def _excluding(found: list[Found], exclude: tuple[str, ...]) -> tuple[list[Found
             f"--exclude {unknown[0]}: no place found there (a file, or 'FILE: KEY' as the "
             "table shows it)"
         )
-    notes = [f"{f.label}: left out (--exclude)" for f in named]
-    return [f for f in found if f not in named], notes
+    return [f for f in found if f not in named], [f.place for f in named if f.place]
 
 
 def _first_of_each(found: list[Found]) -> list[Found]:

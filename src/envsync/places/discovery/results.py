@@ -64,6 +64,8 @@ class Discovery:
     port_place: Place | None = None
     # The compose files to name (``-f``) because compose would not find them by itself.
     compose_files: tuple[str, ...] = ()
+    # Places ``--exclude`` left out: the map ignores them (they belong to something else).
+    excluded: tuple[Place, ...] = ()
 
 
 @dataclass
