@@ -31,7 +31,7 @@ PY
 step "2/6 Generate $target with copier copy, as a git repository"
 # The absolute path of this git clone: Copier records it with the commit, so `copier update`
 # can find the template again from inside the project.
-copier copy --trust --defaults --quiet --data db_port="$port" "$repo" "$target"
+copier copy --trust --defaults --quiet --vcs-ref=HEAD --data db_port="$port" "$repo" "$target"
 cd "$target"
 target="$(pwd)"
 git init -q

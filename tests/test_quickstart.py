@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from envsync.live.server import free_port
 from tests.conftest import BIN, REPO, envsync
 from tests.test_copier_update import GIT_IDENTITY, _commit_all, _git
@@ -24,6 +26,7 @@ STAGES = (
     "==> Done: ",
 )
 USER_KEY = "OPENAI_API_KEY=sk-user-key\n"
+README = (REPO / "README.md").read_text()
 
 
 def _fresh_shell_environment() -> dict[str, str]:
@@ -82,8 +85,7 @@ def test_quickstart_script_shows_each_stage_and_leaves_a_git_project(live_dir: P
 
 def _quickstart_blocks() -> list[tuple[str, str]]:
     """The README Quickstart's shell blocks, each with the directory its lead-in names."""
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
     blocks = []
     for match in re.finditer(r"```sh\n(.*?)```", section, re.S):
         lead_in, block = section[: match.start()].rstrip().split("\n\n")[-1], match[1]
@@ -96,13 +98,20 @@ def _quickstart_blocks() -> list[tuple[str, str]]:
     return blocks
 
 
-def _bash(script: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _readme_block(heading: str) -> str:
+    """The one shell block under the README heading ``heading``."""
+    section = README.split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", section, re.S)
+    return block
+
+
+def _bash(script: str, cwd: Path, **environment: str) -> subprocess.CompletedProcess[str]:
     # A failing command is reported by the ERR trap (with -E, inside functions too).
     script = "set -E\ntrap 'echo \"::failed: $BASH_COMMAND\" >&2' ERR\n" + script
     return subprocess.run(
         ["bash", "-c", script],
         cwd=cwd,
-        env={**_fresh_shell_environment(), **GIT_IDENTITY},
+        env={**_fresh_shell_environment(), **GIT_IDENTITY, **environment},
         capture_output=True,
         text=True,
         check=False,
@@ -171,5 +180,50 @@ def test_readme_quickstart_verbatim_then_copier_update_keeps_user_keys(live_dir:
         assert (project / "backend/.env").read_text().endswith(USER_KEY)
         answers = (project / ".copier-answers.yml").read_text()
         assert f"_src_path: {clone}\n" in answers and "_commit: v2\n" in answers
+
+        # The pre-commit block, then the hook on drift; its environment in a cache of the test's.
+        activate = f". {live_dir / '.venv/bin/activate'}\n"
+        cache = {"PRE_COMMIT_HOME": str(live_dir / "pre-commit-cache")}
+        hook = _bash(
+            activate + run_in("my-project", _readme_block("### Pre-commit")), live_dir, **cache
+        )
+        assert "::failed" not in hook.stderr, hook.stdout + hook.stderr
+        assert re.search(r"envsync check\.+Passed", hook.stdout), hook.stdout
+        assert "rev: v2\n" in (project / ".pre-commit-config.yaml").read_text()
+        drift = "sed -i 's/127.0.0.1/localhost/' backend/.env\npre-commit run --all-files\n"
+        failed = _bash(activate + run_in("my-project", drift), live_dir, **cache)
+        assert re.search(r"envsync check\.+Failed", failed.stdout), failed.stdout + failed.stderr
+        assert "backend/.env: DATABASE_URL (host): expected '127.0.0.1'" in failed.stdout
     finally:
         envsync("db", "down", cwd=project)
+
+
+# The README's shell blocks that the tests above do not run, and who runs them verbatim.
+RUN_ELSEWHERE = {
+    # test_quickstart_script_... runs the script, into a directory of the test's own.
+    "bash scripts/quickstart.sh ../envsync-demo\n",
+    # .ci/run runs it: the suite cannot run itself.
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest\n",
+    # test_the_benchmark_block_runs_verbatim below.
+    ".venv/bin/python benchmarks/bench_check_render.py --runs 21\n",
+}
+
+
+def test_every_shell_block_of_the_readme_is_run_verbatim_by_a_test() -> None:
+    blocks = re.findall(r"```sh\n(.*?)```", README, re.S)
+    here = {block for _, block in _quickstart_blocks()} | {_readme_block("### Pre-commit")}
+    assert set(blocks) == here | RUN_ELSEWHERE
+    assert len(blocks) == len(set(blocks))
+
+
+def test_the_benchmark_block_runs_verbatim() -> None:
+    """In the clone, after the README's test command made its .venv."""
+    block = _readme_block("## Benchmark")
+    if not (REPO / ".venv/bin/python").is_file():
+        pytest.skip("the README's test command makes .venv in the clone; this run has none")
+    result = subprocess.run(
+        ["bash", "-c", block], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"envsync check \(warm cache\) +\| +[\d.]+ ms", result.stdout), result.stdout
+    assert "copier recopy --pretend" in result.stdout
