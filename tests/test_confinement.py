@@ -181,4 +181,4 @@ def test_links_planted_inside_envsync_directory_take_no_cache(cloned: Path, outs
 def test_a_nul_in_a_file_name_is_one_line(cloned: Path, refused: Run) -> None:
     _add_place(cloned, 'file = "backend/.env\\u0000x"', 'key = "A"', 'value = "1"')
     line = refused("render")
-    assert line.endswith("file 'backend/.env\\x00x' holds a NUL character")
+    assert line.endswith("file 'backend/.env\\x00x' holds the non-printable character U+0000")

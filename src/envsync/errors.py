@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Control characters, and every other character at which str.splitlines breaks a line.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class EnvsyncError(Exception):
@@ -20,7 +21,7 @@ class EnvsyncError(Exception):
     """
 
     def __str__(self) -> str:
-        return _CONTROL.sub(lambda match: f"\\x{ord(match[0]):02x}", super().__str__())
+        return _CONTROL.sub(lambda match: f"\\u{ord(match[0]):04x}", super().__str__())
 
 
 class AnswersError(EnvsyncError):

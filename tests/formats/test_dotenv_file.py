@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from dotenv import dotenv_values
 
+from envsync.errors import FormatError
 from envsync.formats.dotenv_file import DotenvDocument
 from tests.formats.context import context
 
@@ -36,3 +37,12 @@ def test_a_reference_is_read_as_python_dotenv_expands_it() -> None:
     reading = DotenvDocument(text, context(".env")).read("DATABASE_URL")
     assert reading.value == dotenv_values(stream=__import__("io").StringIO(text))["DATABASE_URL"]
     assert reading.source == "postgresql://u:${POSTGRES_PASSWORD}@db/app"
+
+
+@pytest.mark.parametrize("value", ["a\nINJECTED=1", "a\rb", "a\x00b", "a\u2028b", "a\x85b"])
+@pytest.mark.parametrize("literal", [False, True])
+def test_a_value_that_would_spill_onto_another_line_is_refused(value: str, literal: bool) -> None:
+    document = DotenvDocument("A=1\n", context(".env"))
+    write = document.write_literal if literal else document.write
+    with pytest.raises(FormatError, match=r"^\.env: B cannot hold the character U\+"):
+        write("B", value)

@@ -31,6 +31,19 @@ _VALUE = re.compile(
 )
 
 
+# A key both python-dotenv and compose's env_file reader take as written.
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def check_key(key: str) -> None:
+    """Refuse a key no dotenv reader takes as it is written (a space, ``=``, ``#``, quotes)."""
+    if not _KEY.fullmatch(key):
+        raise ValueError(
+            f"a dotenv key is letters, digits, '_', '.' and '-', not starting with a digit, "
+            f"not {key!r}"
+        )
+
+
 def quote(value: str, *, key: str, path: Path | str) -> str:
     """``value`` spelled so that python-dotenv reads it back unchanged.
 
@@ -122,6 +135,15 @@ class DotenvDocument:
         return self._write(locator, value, literal=True)
 
     def _write(self, locator: str, source: str, *, literal: bool) -> str:
+        line_break = next((c for c in source if c in "\r\n\x00\x85\u2028\u2029"), None)
+        if line_break is not None:
+            # A quoted value may span lines for python-dotenv, but `source`, docker's
+            # --env-file and every line-based reader would read the rest as lines of their own.
+            raise FormatError(
+                path=self.path,
+                message=f"{locator} cannot hold the character U+{ord(line_break):04X}: the "
+                "value would spill onto a line of its own; choose a value on one line",
+            )
         binding = self._binding(locator)
         newline = "\r\n" if "\r\n" in self.text else "\n"
         if binding is None:

@@ -24,6 +24,8 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 def split_locator(locator: str) -> list[str]:
     """``services."my.db".ports`` -> ``["services", "my.db", "ports"]``."""
+    if locator.endswith("."):
+        raise ValueError(f"cannot read the locator {locator!r}: it ends with '.'")
     segments = []
     position = 0
     while position < len(locator):

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -38,6 +38,7 @@ from envsync.places.model import URL_PARTS, VIEWS, Fact, Ignore, Place, PlaceMap
 MAP_FILE = "envsync.toml"
 FORMATS = ("compose", "dotenv", "ini", "markdown", "workflow", "secret_file")
 _URL_KEYS = {"view", "scheme", *URL_PARTS}
+_LIST_FORMATS = ("compose", "workflow")
 _PLACE_KEYS = {"file", "key", "format", "value", "url", "example", "via"}
 
 
@@ -78,7 +79,10 @@ def parse(text: str, *, path: str = MAP_FILE) -> PlaceMap:
             path=path,
             message=f"unknown table {sorted(unknown)[0]!r} (use facts, place, compose, ignore)",
         )
-    facts = {name: _fact(name, value, path) for name, value in data.get("facts", {}).items()}
+    own_facts = data.get("facts", {})
+    if not isinstance(own_facts, dict):
+        raise MapError(path=path, message="'facts' must be a table ([facts])")
+    facts = {name: _fact(name, value, path) for name, value in own_facts.items()}
     entries = data.get("place", [])
     if not isinstance(entries, list):
         raise MapError(path=path, message="'place' must be an array of tables ([[place]])")
@@ -129,15 +133,32 @@ def _compose_files(data: dict[str, Any], path: str) -> tuple[str, ...]:
 
 
 def _fact(name: str, value: object, path: str) -> Fact:
+    if not name.isidentifier():
+        raise MapError(path=path, message=f"facts.{name}: a fact's name is letters, digits and '_'")
+    fact = None
     if isinstance(value, str):
-        return Fact(value, secret=False)
-    if isinstance(value, dict) and isinstance(value.get("value"), str):
+        fact = Fact(value, secret=False)
+    elif isinstance(value, dict) and isinstance(value.get("value"), str):
         extra = set(value) - {"value", "secret"}
         if not extra and isinstance(value.get("secret", False), bool):
-            return Fact(value["value"], secret=value.get("secret", False))
-    raise MapError(
-        path=path, message=f'facts.{name} must be text or {{ value = "...", secret = true }}'
-    )
+            fact = Fact(value["value"], secret=value.get("secret", False))
+    if fact is None:
+        raise MapError(
+            path=path, message=f'facts.{name} must be text or {{ value = "...", secret = true }}'
+        )
+    problem = _text_problem(fact.value)
+    if problem:
+        raise MapError(path=path, message=f"facts.{name} {problem}")
+    return fact
+
+
+def _text_problem(text: str) -> str | None:
+    """A value or key must be one line of printable text: a line break would write a line of
+    its own into a .env or an ini file, and other readers split lines at NEL or U+2028."""
+    bad = next((character for character in text if not character.isprintable()), None)
+    if bad is None:
+        return None
+    return f"holds the non-printable character U+{ord(bad):04X}"
 
 
 def _place(index: int, entry: object, path: str) -> Place:
@@ -153,10 +174,16 @@ def _place(index: int, entry: object, path: str) -> Place:
     problem = _file_problem(file)
     if problem:
         raise MapError(path=path, message=f"{where}: file {file!r} {problem}")
+    problem = _text_problem(key)
+    if problem:
+        raise MapError(path=path, message=f"{where}: key {problem}")
     where = f"{where} ({file}: {key})"
     fmt = entry.get("format", format_of(file))
     if fmt not in FORMATS:
         raise MapError(path=path, message=f"{where}: format must be one of {', '.join(FORMATS)}")
+    problem = _locator_problem(fmt, key)
+    if problem:
+        raise MapError(path=path, message=f"{where}: {problem}")
     value, url = entry.get("value"), entry.get("url")
     if (value is None) == (url is None):
         raise MapError(path=path, message=f"{where} needs exactly one of 'value' and 'url'")
@@ -168,9 +195,12 @@ def _place(index: int, entry: object, path: str) -> Place:
         raise MapError(path=path, message=f"{where}: via must name a variable")
     try:
         spelled_value = None if value is None else _value(value)
+        if isinstance(spelled_value, tuple) and fmt not in _LIST_FORMATS:
+            raise ValueError(f"a list value fits a {' or '.join(_LIST_FORMATS)} file only")
         spelled_url = None if url is None else _url(url)
         place = Place(file, fmt, key, spelled_value, spelled_url, example, via, origin=where)
         place.facts()
+        fact_names(key)
     except ValueError as error:
         raise MapError(path=path, message=f"{where}: {error}") from None
     return place
@@ -179,8 +209,9 @@ def _place(index: int, entry: object, path: str) -> Place:
 def _file_problem(file: str) -> str | None:
     """Why ``file`` can be no place: the map is a cloned repository's input, so a path out of
     the project, or into ``.git/`` (whose config and hooks run commands), is refused here."""
-    if "\0" in file:
-        return "holds a NUL character"
+    problem = _text_problem(file)
+    if problem:
+        return problem
     posix = PurePosixPath(file)
     if posix.is_absolute() or ".." in posix.parts:
         return "must stay inside the project"
@@ -189,12 +220,35 @@ def _file_problem(file: str) -> str | None:
     return None
 
 
+def _locator_problem(fmt: str, key: str) -> str | None:
+    """Why ``key`` locates nothing in a file of format ``fmt``, or None."""
+    from envsync.formats import dotenv_file, ini_file, yaml_document
+
+    splitters: dict[str, Callable[[str], object]] = {
+        "compose": yaml_document.split_locator,
+        "workflow": yaml_document.split_locator,
+        "ini": ini_file.split_locator,
+        "dotenv": dotenv_file.check_key,
+    }
+    try:
+        splitters.get(fmt, str)(key)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
 def _value(value: object) -> str | tuple[str, ...]:
     if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return tuple(value)
-    raise ValueError("value must be a pattern of facts ('{db_user}') or a list of them")
+        spelled: str | tuple[str, ...] = value
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+        spelled = tuple(value)
+    else:
+        raise ValueError("value must be a pattern of facts ('{db_user}') or a list of them")
+    for pattern in (spelled,) if isinstance(spelled, str) else spelled:
+        problem = _text_problem(pattern)
+        if problem:
+            raise ValueError(f"value {problem}")
+    return spelled
 
 
 def _url(url: object) -> Url:
@@ -214,6 +268,9 @@ def _url(url: object) -> Url:
         if given is not None:
             if not isinstance(given, str):
                 raise ValueError(f"url.{name} must be text")
+            problem = _text_problem(given)
+            if problem:
+                raise ValueError(f"url.{name} {problem}")
             fact_names(given)
             parts[name] = given
     return Url(parts=parts, view=view)
