@@ -385,6 +385,13 @@ def adopt(
             help="A place that belongs to something else: FILE or 'FILE: KEY' (repeatable).",
         ),
     ] = None,
+    update: Annotated[
+        bool,
+        typer.Option(
+            "--update",
+            help="In a managed project: add the places discovery finds that the map lacks.",
+        ),
+    ] = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Make an existing project managed: find every place, write the answers and the map."""
@@ -393,6 +400,19 @@ def adopt(
     options = adopt_module.Options(
         service, prefer, add_port, tuple(compose_file or ()), tuple(exclude or ())
     )
+    if update:
+        from envsync import adopt_update
+
+        with file_io.project_lock(project_dir):
+            added = adopt_update.update(project_dir, options)
+        for place in added:
+            typer.echo(f"added to envsync.toml: {place.where()}")
+        typer.echo(
+            "run `envsync check`: `envsync render` repairs a new place whose value differs"
+            if added
+            else "envsync.toml already names every place discovery finds"
+        )
+        return
     with file_io.project_lock(project_dir):
         outcome = adopt_module.adopt(project_dir, options)
     if outcome.conflict or prefer is not None:

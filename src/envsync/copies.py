@@ -25,7 +25,8 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from envsync import copy_positions, file_io, other_databases, secret_history
+from envsync import copy_positions, database_url, file_io, other_databases, secret_history
+from envsync.copy_positions import URL_KEY
 from envsync.drift import Finding
 from envsync.errors import EnvsyncError
 from envsync.facts import Facts
@@ -256,11 +257,29 @@ def _secrets(facts: Facts) -> tuple[dict[str, str], set[str]]:
     return current, public
 
 
+def _addresses(facts: Facts) -> frozenset[tuple[str, str]]:
+    values = facts.values
+    port = values.get("db_port", "5432")
+    hosts = {values.get("db_host", ""), "localhost", "127.0.0.1", "::1"}
+    network = {values.get("db_service", ""), values.get("db_container", "")}
+    return frozenset({(host, port) for host in hosts} | {(host, "5432") for host in network})
+
+
 @dataclass(frozen=True)
 class _Judge:
     current: Mapping[str, str]
     public: set[str]
     history: secret_history.History
+    # Where the map's database answers: (host, port) from the host and the network view.
+    addresses: frozenset[tuple[str, str]] = frozenset()
+
+    def elsewhere(self, value: str) -> bool:
+        """Whether ``value`` is a URL to another server than the map's database (a URL of
+        references, or one whose port is not written, counts as the map's)."""
+        parsed = database_url.parse(value)
+        if parsed is None or parsed.host is None or "$" in value:
+            return False
+        return (parsed.host, str(parsed.port or 5432)) not in self.addresses
 
     def whose(self, written: str) -> tuple[str, str] | None:
         """(fact, "the current"/"a previous") of a secret ``written`` spells, or None."""
@@ -285,7 +304,9 @@ def _line_findings(
         if owner is not None:
             if not (repeated and owner[1] == CURRENT):
                 what = f"{owner[1]} {owner[0]}"
-                yield _finding(path, number, position.key, what, position.value)
+                # A URL's password is named by the key the URL is assigned to, when it is.
+                key = assigned.key if assigned and position.key == URL_KEY else position.key
+                yield _finding(path, number, key, what, position.value)
             return
     if not keys or repeated:
         return
@@ -299,7 +320,7 @@ def _line_findings(
             yield _finding(path, number, assigned.key, f"{owner[1]} {owner[0]}", assigned.value)
             return
     found = copy_positions.credential(line)
-    if found is not None:
+    if found is not None and not judge.elsewhere(found.value):
         secret = bool(copy_positions.passwords(line)) or "password" in found.key.lower()
         yield Finding(path, found.key, CREDENTIAL, found.value, secret, kind=KIND, line=number)
 
@@ -312,7 +333,8 @@ def _ignored(finding: Finding, text: str, place_map: PlaceMap) -> bool:
     for entry in place_map.ignores:
         if not fnmatch.fnmatchcase(finding.path, entry.file):
             continue
-        if entry.key is not None and entry.key != finding.key:
+        # A place's locator names the key last (services.backend.environment.DATABASE_URL).
+        if entry.key is not None and finding.key not in (entry.key, entry.key.rsplit(".", 1)[-1]):
             continue
         if entry.line is not None and not re.search(entry.line, text):
             continue
@@ -329,7 +351,7 @@ def search(project_dir: Path, facts: Facts, place_map: PlaceMap) -> Search:
     if not _gather_git(project_dir, files):
         _gather_walk(project_dir, files)
     current, public = _secrets(facts)
-    judge = _Judge(current, public, secret_history.load(project_dir))
+    judge = _Judge(current, public, secret_history.load(project_dir), _addresses(facts))
     taken, named = _map_lines(facts, place_map, texts)
     lines: dict[str, list[tuple[int, str]]] = {}
     for path in files.whole:

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+# How a finding names a URL's password that no key names.
+URL_KEY = "URL password"
 # What `git grep -E -i` keeps as candidate lines; the expressions below decide.
 PREFILTER = ("pass", "pwd", "://[^/@[:space:]]*:[^@[:space:]]*@", "(^|[[:space:]])-p")
 
@@ -73,7 +75,7 @@ def passwords(line: str) -> list[Position]:
         for pattern in (_PASSWORD_KEY, _ARGUMENT)
         for match in pattern.finditer(line)
     ]
-    found += [Position("URL password", match["value"]) for match in _URL_PASSWORD.finditer(line)]
+    found += [Position(URL_KEY, match["value"]) for match in _URL_PASSWORD.finditer(line)]
     return [position for position in found if not is_placeholder(position.value)]
 
 

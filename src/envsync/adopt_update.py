@@ -1,0 +1,60 @@
+"""``envsync adopt --update``: take into the map of a managed project the places discovery finds
+that it does not have yet (a copy ``check`` reported outside the map).
+
+The map's places and every file stay as they are: the new places are appended to the map's
+text, every other byte kept. Whether a new place's value agrees with the facts is ``check``'s to
+say afterwards, and ``render``'s to repair.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from envsync import facts as facts_module
+from envsync import file_io
+from envsync.adopt import Options
+from envsync.answers import ANSWERS_FILE
+from envsync.errors import EnvsyncError, MapError
+from envsync.places import map_file
+from envsync.places.discovery import discover
+from envsync.places.map_file import MAP_FILE
+from envsync.places.model import Place, PlaceMap
+
+
+def update(project_dir: Path, options: Options) -> tuple[Place, ...]:
+    """The places added to the map (none when it already names every place found)."""
+    on_disk = file_io.read(project_dir, MAP_FILE)
+    if on_disk is None or file_io.read(project_dir, ANSWERS_FILE) is None:
+        raise EnvsyncError(
+            f"{MAP_FILE}: envsync does not manage this project yet: run `envsync adopt` first"
+        )
+    place_map = map_file.parse(on_disk.text)
+    facts = facts_module.load(project_dir, place_map)
+    found = discover(
+        project_dir,
+        service=options.service or facts.values.get("db_service"),
+        compose_files=options.compose_files or place_map.compose_files,
+        exclude=options.exclude,
+    )
+    named = {
+        (resolved.file, resolved.key)
+        for resolved in (place.resolved(facts.values) for place in place_map.places)
+    }
+    added: list[Place] = []
+    for place in (f.place for f in found.found if f.place is not None):
+        resolved = place.resolved(facts.values)
+        if (resolved.file, resolved.key) in named:
+            continue
+        try:
+            place.check_facts(facts.values, MAP_FILE)
+        except MapError:
+            continue  # a fact this project does not have (a pinned name, the CI's password)
+        named.add((resolved.file, resolved.key))
+        added.append(place)
+    if not added:
+        return ()
+    text = on_disk.text.rstrip("\n") + "\n\n" + map_file.dump(PlaceMap({}, tuple(added)))
+    if map_file.parse(text).places != (*place_map.places, *added):
+        raise EnvsyncError(f"{MAP_FILE}: the places found do not read back; please report")
+    file_io.write(project_dir, MAP_FILE, text, bom=on_disk.bom, new_mode=0o644)
+    return tuple(added)
