@@ -424,3 +424,26 @@ INCLUDE = Layout(
 
 def test_an_included_file_is_part_of_the_project(tmp_path: Path) -> None:
     adopt_check_and_set(tmp_path, Case(INCLUDE))
+
+
+def test_of_two_compose_projects_f_chooses_one(tmp_path: Path) -> None:
+    files = {
+        ".gitignore": GITIGNORE,
+        "docker/docker-compose.yml": DEV_STACK_FILES["docker-compose.yml"],
+        "docker/.env": DEV_STACK_FILES[".env"],
+        ".devcontainer/docker-compose.yml": """
+            services:
+              db:
+                image: postgres:16
+                environment: {POSTGRES_USER: dev, POSTGRES_PASSWORD: devcontainer-pw}
+            """,
+    }
+    project = git_project(tmp_path / "two-projects", files)
+    refused = envsync("adopt", cwd=project)
+    assert refused.returncode == 2
+    assert "-f FILE" in refused.stderr
+    result = envsync("adopt", "-f", "docker/docker-compose.yml", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    place_map = tomllib.loads((project / "envsync.toml").read_text())
+    assert place_map["compose"]["files"] == ["docker/docker-compose.yml"]
+    assert ".devcontainer" not in str(place_map["place"])

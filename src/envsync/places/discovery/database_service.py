@@ -166,7 +166,8 @@ def _ambiguous(candidates: list[tuple[str, str]]) -> str:
     way = (
         "choose one with --service NAME"
         if len(directories) == 1
-        else "choose one with --service NAME, or run adopt with -C DIR on one directory"
+        else "choose one with --service NAME or -f FILE (its compose project's files), or "
+        "run adopt with -C DIR on one directory"
     )
     return f"services {shown} could each be the database; {way}"
 
