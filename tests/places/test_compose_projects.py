@@ -447,3 +447,35 @@ def test_of_two_compose_projects_f_chooses_one(tmp_path: Path) -> None:
     place_map = tomllib.loads((project / "envsync.toml").read_text())
     assert place_map["compose"]["files"] == ["docker/docker-compose.yml"]
     assert ".devcontainer" not in str(place_map["place"])
+
+
+LONE_FILE_EXTENDS_ANOTHER = Layout(
+    "lone-file-extends-a-base-file",
+    {
+        "base.yml": """
+            services:
+              postgres:
+                image: postgres:16
+                environment:
+                  POSTGRES_USER: shop
+                  POSTGRES_PASSWORD: Base-pw-21
+                  POSTGRES_DB: shop
+            """,
+        "local.yml": """
+            services:
+              db:
+                extends: {file: base.yml, service: postgres}
+                ports: ["5490:5432"]
+            """,
+    },
+    password="Base-pw-21",
+    compose={".": ("local.yml",)},
+    places=(
+        "base.yml: services.postgres.environment.POSTGRES_PASSWORD",
+        "local.yml: services.db.ports",
+    ),
+)
+
+
+def test_a_file_another_extends_is_a_part_not_a_project(tmp_path: Path) -> None:
+    adopt_check_and_set(tmp_path, Case(LONE_FILE_EXTENDS_ANOTHER, recorded=("local.yml",)))

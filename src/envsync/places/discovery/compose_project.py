@@ -61,6 +61,7 @@ def compose_projects(
         if project is not None:
             projects.append(project)
         used = set(project.files) if project else set()
+        used |= {part for path in used for part in _extended(workspace, path)}
         notes += [
             _left(path)
             for path in files
@@ -89,6 +90,22 @@ def _with_includes(
         if path not in before.files
     }
     return tuple(project for project in expanded if not set(project.files) <= included)
+
+
+def _extended(workspace: Workspace, path: str) -> set[str]:
+    """The files ``path`` refers to: its ``include:`` and its services' ``extends: file:``."""
+    try:
+        data = yaml.safe_load(workspace.text(path) or "")
+    except yaml.YAMLError:
+        return set()
+    services = data.get("services") if isinstance(data, dict) else None
+    named = [
+        spec["extends"].get("file")
+        for spec in (services.values() if isinstance(services, dict) else ())
+        if isinstance(spec, dict) and isinstance(spec.get("extends"), dict)
+    ]
+    files = {beside(path, name) for name in named if isinstance(name, str) and name}
+    return files | set(_included(workspace, path))
 
 
 def _included(workspace: Workspace, path: str) -> list[str]:
@@ -155,12 +172,17 @@ def _directory_project(
     if default is not None:
         override = next((names[name] for name in OVERRIDE_NAMES if name in names), None)
         return ComposeProject(directory, (default,) if override is None else (default, override))
+    candidates = [
+        path for path in here if _is_yaml(path) and not _PRODUCTION.search(PurePosixPath(path).name)
+    ]
+    # A file another one extends or includes is a part, not a project of its own.
+    parts = {path: _extended(workspace, path) for path in candidates}
+    taken = {part for found in parts.values() for part in found}
     lone = [
         path
-        for path in here
-        if _is_yaml(path)
-        and not _PRODUCTION.search(PurePosixPath(path).name)
-        and _runs_postgres(workspace, path)
+        for path in candidates
+        if path not in taken
+        and any(_runs_postgres(workspace, name) for name in (path, *sorted(parts[path])))
     ]
     if len(lone) > 1:
         raise EnvsyncError(
