@@ -15,14 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envsync import check_cache
-from envsync import plan as plan_module
+from envsync.commands import check as check_command
 from tests.conftest import envsync
 
 CACHE = Path(".envsync") / "check-cache"
 
 
 def _full_check_is_clean(project: Path) -> bool:
-    findings, _ = plan_module.check(project)
+    findings, _ = check_command.findings(project)
     return not findings
 
 
@@ -113,7 +113,7 @@ def test_the_fast_answer_always_equals_the_full_one(
     text: str, data: st.DataObject,
 ) -> None:  # fmt: skip
     project = Path(shutil.copytree(default_project, tmp_path_factory.mktemp("p") / "project"))
-    _, first = plan_module.check(project)
+    _, first = check_command.findings(project)
     inputs = [name for name in first.inputs if (project / name).is_file()]
     target = project / inputs[which % len(inputs)]
     environ = dict(os.environ)

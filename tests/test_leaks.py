@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from envsync import database_url
-from envsync.plan import secret_spellings
+from envsync.redact import secret_spellings
 from tests.conftest import envsync
 
 PASSWORDS = {

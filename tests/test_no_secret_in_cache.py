@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from envsync.plan import secret_spellings
+from envsync.redact import secret_spellings
 from tests.conftest import envsync
 
 # The last one must suit secret_storage: local, which the sequence switches to.

@@ -15,8 +15,9 @@ import yaml
 from dotenv import dotenv_values
 
 from envsync import local_secret
-from envsync import plan as project_module
+from envsync import redact as project_module
 from envsync.cli import app
+from envsync.commands.check import LEAK_KEY
 from envsync.formats.compose_interpolation import interpolate
 from envsync.live import server
 from envsync.live.server import ServerSpec
@@ -134,9 +135,7 @@ def test_check_fails_when_a_tracked_file_holds_the_local_password(local_project:
     assert _git("add", "NOTES.md", cwd=local_project).returncode == 0
     check = envsync("check", cwd=local_project)
     assert check.returncode == 1
-    assert f"NOTES.md: {project_module.LEAK_KEY}: expected 'absent', found 'present'" in (
-        check.stdout
-    )
+    assert f"NOTES.md: {LEAK_KEY}: expected 'absent', found 'present'" in (check.stdout)
     assert PASSWORD not in check.stdout
     report = envsync("check", "--json", cwd=local_project).stdout
     assert '"file": "NOTES.md"' in report and PASSWORD not in report

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from envsync import answers, apply, file_io, local_secret, plan, template_source
+from envsync import answers, apply, file_io, local_secret, plan, redact, template_source
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.drift import MASK, Finding
@@ -312,7 +312,7 @@ def _tracked_holders(project_dir: Path, found: Discovery, password: str) -> tupl
     """Files git tracks that hold the password, or a password place whose value adopt
     changes (--prefer): those get the password either way."""
     holders = set(
-        local_secret.tracked_files_holding(project_dir, plan.secret_spellings([password]))
+        local_secret.tracked_files_holding(project_dir, redact.secret_spellings([password]))
     )
     others = {
         f.values["db_password"]
@@ -321,7 +321,7 @@ def _tracked_holders(project_dir: Path, found: Discovery, password: str) -> tupl
     } - {password}
     if others:
         places = {f.file for f in found.found if "db_password" in f.values}
-        spellings = plan.secret_spellings(list(others))
+        spellings = redact.secret_spellings(list(others))
         holders |= set(local_secret.tracked_files_holding(project_dir, spellings)) & places
     return tuple(sorted(holders))
 

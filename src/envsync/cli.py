@@ -12,10 +12,20 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from envsync import copies, file_io, file_modes, local_secret, project_root, secret_history
+from envsync import (
+    copies,
+    file_io,
+    file_modes,
+    installed,
+    local_secret,
+    project_root,
+    secret_history,
+)
+from envsync import diff as diff_module
 from envsync import plan as plan_module
 from envsync.apply import apply
-from envsync.drift import MASK, shown, visible
+from envsync.commands.check import SECRETS_HINT
+from envsync.drift import MASK
 from envsync.errors import EnvsyncError
 
 app = typer.Typer(
@@ -41,30 +51,12 @@ ShowSecrets = Annotated[
 P = ParamSpec("P")
 R = TypeVar("R")
 
-SECRETS_HINT = f"passwords are shown as {MASK}; add --show-secrets to print them"
-
-
-def _version() -> str:
-    """The installed distribution's version (metadata is read only when asked: check is hot)."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("envsync")
-    except PackageNotFoundError:  # imported from a source tree that was never installed
-        return "unknown"
-
-
-def _template_commit() -> str | None:
-    from envsync import template_source
-
-    return template_source.commit()
-
 
 def _print_version(value: bool) -> None:
     if value:
         # The template's commit beside the version: whether the command and the template agree.
-        commit = _template_commit()
-        typer.echo(f"envsync {_version()}" + (f" (template {commit})" if commit else ""))
+        commit = installed.template_commit()
+        typer.echo(f"envsync {installed.version()}" + (f" (template {commit})" if commit else ""))
         raise typer.Exit()
 
 
@@ -132,7 +124,7 @@ def render(
     with file_io.project_lock(project_dir):
         plan = plan_module.load_plan(project_dir)
         if diff:
-            diff_text = plan_module.diff(plan, show_secrets=show_secrets)
+            diff_text = diff_module.diff(plan, show_secrets=show_secrets)
             typer.echo(diff_text, nl=False)
             if MASK in diff_text:
                 typer.echo(SECRETS_HINT)
@@ -150,86 +142,21 @@ def render(
 
 
 @app.command()
-@_user_errors
 def check(
     project_dir: ProjectDir = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
-    import json
+    from envsync.commands import check as check_command
 
-    try:
-        findings, _ = plan_module.check(project_dir)
-    except EnvsyncError as error:
-        if as_json:  # a machine reader gets an object on stdout too; the message stays on stderr
-            typer.echo(json.dumps(_error_report(error), indent=2))
-        raise
-    if as_json:
-        report = {
-            "status": "drift" if findings else "in_sync",
-            "version": _version(),
-            "template": _template_commit(),
-            "in_sync": not findings,
-            "findings": [
-                {
-                    "kind": f.kind,
-                    "file": f.path,
-                    "line": f.line,
-                    "key": f.key,
-                    "expected": f.expected
-                    if f.kind == copies.KIND
-                    else visible(f.expected, secret=f.secret, show_secrets=show_secrets),
-                    "found": visible(f.found, secret=f.secret, show_secrets=show_secrets),
-                    "secret": f.secret,
-                }
-                for f in findings
-            ],
-        }
-        typer.echo(json.dumps(report, indent=2))
-    else:
-        for f in findings:
-            expected = shown(f.expected, secret=f.secret, show_secrets=show_secrets)
-            found = shown(f.found, secret=f.secret, show_secrets=show_secrets)
-            if f.kind == copies.KIND:
-                typer.echo(f"{f.path}:{f.line}: {f.key}: {f.expected} outside the map ({found})")
-            else:
-                typer.echo(f"{f.path}: {f.key}: expected {expected}, found {found}")
-        drifted = {f.path for f in findings if f.kind != copies.KIND}
-        if drifted:
-            typer.echo(
-                f"{len(drifted)} file(s) drifted from .copier-answers.yml; run `envsync render` "
-                "to repair"
-            )
-        if any(f.kind == copies.KIND for f in findings):
-            typer.echo(copies.ADVICE)
-        if findings:
-            if not show_secrets and any(f.secret for f in findings):
-                typer.echo(SECRETS_HINT)
-            if any(f.key == plan_module.LEAK_KEY for f in findings):
-                typer.echo(
-                    "the password must stay out of files git tracks: remove it from them, then "
-                    "change it (`envsync set db_password=...`), since git history keeps it"
-                )
-        else:
-            typer.echo("in sync")
-    if findings:
-        raise typer.Exit(1)
-
-
-def _error_report(error: EnvsyncError) -> dict[str, object]:
-    """``check --json``'s answer to bad input: the message, and where, as far as it is known."""
-    path = getattr(error, "path", None)
-    line: object = getattr(error, "line", None)
-    key: object = getattr(error, "key", None)
-    return {
-        "status": "error",
-        "version": _version(),
-        "message": str(error),
-        "file": None if path is None else str(path),
-        "line": line,
-        "key": key,
-    }
+    outcome = check_command.run(project_dir, as_json=as_json, show_secrets=show_secrets)
+    for line in outcome.out:
+        typer.echo(line)
+    for line in outcome.err:
+        typer.echo(line, err=True)
+    if outcome.code:
+        raise typer.Exit(outcome.code)
 
 
 FilesOnly = Annotated[

@@ -1,34 +1,59 @@
-"""The ``envsync`` console script: a clean ``check`` whose inputs did not change is answered
-from the check cache, before the CLI and its libraries are imported; everything else goes to
-the Typer app."""
+"""The ``envsync`` console script. ``check`` runs on every commit, so it never loads the CLI: a
+clean check whose inputs did not change is answered from the check cache, and any other check
+goes straight to its command (no Typer, Jinja or Copier on its path). Everything else goes to the
+Typer app."""
 
 from __future__ import annotations
 
 import sys
 
 
-def _project_of_plain_check(arguments: list[str]) -> str | None:
-    """The project of ``check [--project DIR | -C DIR]``; None for anything else."""
+def _plain_check(arguments: list[str]) -> tuple[str, bool, bool] | None:
+    """(project, --json, --show-secrets) of ``check [--project DIR | -C DIR] [--json]
+    [--show-secrets]``; None for anything else (``--help``, a typo: the Typer app answers).
+    A tuple, not a dataclass: the cached answer must not pay for importing ``dataclasses``."""
     if not arguments or arguments[0] != "check":
         return None
-    rest = arguments[1:]
-    if not rest:
-        return "."
-    if len(rest) == 2 and rest[0] in ("--project", "-C"):
-        return rest[1]
-    if len(rest) == 1 and rest[0].startswith("--project="):
-        return rest[0].removeprefix("--project=")
-    return None
+    project, as_json, show_secrets = ".", False, False
+    rest = iter(arguments[1:])
+    for argument in rest:
+        if argument in ("--project", "-C"):
+            given = next(rest, None)
+            if given is None:
+                return None
+            project = given
+        elif argument.startswith("--project="):
+            project = argument.removeprefix("--project=")
+        elif argument == "--json":
+            as_json = True
+        elif argument == "--show-secrets":
+            show_secrets = True
+        else:
+            return None
+    return project, as_json, show_secrets
 
 
 def main() -> None:
-    project = _project_of_plain_check(sys.argv[1:])
-    if project is not None:
-        from envsync import check_cache, project_root
+    plain = _plain_check(sys.argv[1:])
+    if plain is None:
+        from envsync.cli import app
 
-        if check_cache.answer(project_root.find(project)):
-            print("in sync")
-            return
-    from envsync.cli import app
+        app()
+        return
+    from envsync import check_cache, project_root
 
-    app()
+    start, as_json, show_secrets = plain
+    project = project_root.find(start)
+    if not as_json and check_cache.answer(project):
+        print("in sync")
+        return
+    from pathlib import Path
+
+    from envsync.commands import check
+
+    outcome = check.run(Path(project), as_json=as_json, show_secrets=show_secrets)
+    for line in outcome.out:
+        print(line)
+    for line in outcome.err:
+        print(line, file=sys.stderr)
+    sys.exit(outcome.code)

@@ -28,7 +28,7 @@ from envsync.places.discovery import (
 )
 from envsync.places.discovery.results import Database, Discovery, Found, Harvest
 from envsync.places.model import Place
-from envsync.plan import Workspace
+from envsync.workspace import Workspace
 
 
 def discover(

@@ -23,7 +23,7 @@ from envsync.places.discovery.compose_services import (
 from envsync.places.discovery.database_service import IMAGE_DEFAULT_USER, connects_to
 from envsync.places.discovery.results import Database, Found, Harvest
 from envsync.places.model import Place
-from envsync.plan import Workspace
+from envsync.workspace import Workspace
 
 _SERVICE_FACTS = (
     ("POSTGRES_USER", "db_user"),

@@ -16,7 +16,7 @@ from envsync.formats.compose_file import INTERPOLATION_FILE
 from envsync.formats.compose_names import COMPOSE_NAME, DEFAULT_NAMES, OVERRIDE_NAMES
 from envsync.places.discovery.compose_services import beside, directory_of
 from envsync.places.discovery.credentials import is_database_image
-from envsync.plan import Workspace
+from envsync.workspace import Workspace
 
 # Files that describe another database than the development one.
 _PRODUCTION = re.compile(r"prod", re.I)

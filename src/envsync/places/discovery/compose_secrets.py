@@ -13,7 +13,7 @@ import yaml
 from envsync.formats.compose_file import ComposeDocument
 from envsync.formats.yaml_document import join_locator
 from envsync.places.discovery.compose_services import beside, compose_document, scalar_at
-from envsync.plan import Workspace
+from envsync.workspace import Workspace
 
 # Where compose mounts a secret whose target is a bare name.
 MOUNTS = "/run/secrets"

@@ -12,7 +12,7 @@ import yaml
 from envsync.formats.compose_file import ComposeDocument
 from envsync.formats.dotenv_file import DotenvDocument
 from envsync.formats.yaml_document import join_locator
-from envsync.plan import Workspace
+from envsync.workspace import Workspace
 
 
 def compose_document(workspace: Workspace, path: str) -> ComposeDocument:

@@ -22,7 +22,7 @@ from envsync.places.discovery.compose_services import (
 )
 from envsync.places.discovery.credentials import HOST_PARTS, is_database_image, postgres_url
 from envsync.places.discovery.results import Database
-from envsync.plan import Workspace
+from envsync.workspace import Workspace
 
 # What the postgres image does without POSTGRES_USER / POSTGRES_DB.
 IMAGE_DEFAULT_USER = "postgres"

@@ -14,7 +14,7 @@ from envsync.places.discovery import credentials
 from envsync.places.discovery.database_service import IMAGE_DEFAULT_USER
 from envsync.places.discovery.results import Database, Found, Harvest
 from envsync.places.model import Place
-from envsync.plan import Workspace
+from envsync.workspace import Workspace
 
 # Where assistants read the project's notes, in the order adopt prefers them.
 INSTRUCTION_FILES = ("CLAUDE.md", "AGENTS.md")

@@ -1,0 +1,129 @@
+"""``envsync check``: the plan's findings, changing nothing.
+
+It runs on every commit: this module and what it imports are the whole of a full check (no
+Typer, Jinja or Copier), so the console script runs it before the CLI loads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envsync import check_cache, copies, installed, local_secret
+from envsync.drift import MASK, Finding, shown, visible
+from envsync.errors import EnvsyncError
+from envsync.plan import Plan, load_plan
+from envsync.redact import secret_spellings
+
+LEAK_KEY = "database password (secret_storage: local) in a file git tracks"
+SECRETS_HINT = f"passwords are shown as {MASK}; add --show-secrets to print them"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the command prints (stdout, stderr) and its exit code."""
+
+    code: int
+    out: list[str] = field(default_factory=list)
+    err: list[str] = field(default_factory=list)
+
+
+def findings(project_dir: Path) -> tuple[list[Finding], Plan]:
+    """The plan's findings, and with secret_storage: local, every file git tracks that holds
+    the password. A clean result is remembered for the next check (local mode excepted:
+    whether git tracks a file is not among the cached inputs)."""
+    current = load_plan(project_dir, strict=False)
+    outside = copies.search(project_dir, current.facts, current.place_map)
+    found = [*current.findings, *outside.findings]
+    if current.facts.answers.secret_storage != local_secret.LOCAL:
+        if not found:
+            inputs = (*current.inputs, *outside.read)
+            check_cache.store(project_dir, inputs, watched=outside.watched)
+        return found, current
+    leaks = local_secret.tracked_files_holding(
+        project_dir, secret_spellings([current.facts.answers.db_password])
+    )
+    leaked = [Finding(path, LEAK_KEY, "absent", "present", secret=False) for path in leaks]
+    return found + leaked, current
+
+
+def run(project_dir: Path, *, as_json: bool, show_secrets: bool) -> Outcome:
+    """Exit 0 in sync, 1 drift, 2 bad input (the message on stderr; with ``--json``, an
+    object on stdout too, for a machine reader)."""
+    try:
+        drift, _ = findings(project_dir)
+    except EnvsyncError as error:
+        out = [json.dumps(_error_report(error), indent=2)] if as_json else []
+        return Outcome(2, out, [f"envsync: {error}"])
+    code = 1 if drift else 0
+    if as_json:
+        return Outcome(code, [json.dumps(_report(drift, show_secrets), indent=2)])
+    return Outcome(code, _lines(drift, show_secrets))
+
+
+def _report(drift: list[Finding], show_secrets: bool) -> dict[str, object]:
+    return {
+        "status": "drift" if drift else "in_sync",
+        "version": installed.version(),
+        "template": installed.template_commit(),
+        "in_sync": not drift,
+        "findings": [
+            {
+                "kind": f.kind,
+                "file": f.path,
+                "line": f.line,
+                "key": f.key,
+                "expected": f.expected
+                if f.kind == copies.KIND
+                else visible(f.expected, secret=f.secret, show_secrets=show_secrets),
+                "found": visible(f.found, secret=f.secret, show_secrets=show_secrets),
+                "secret": f.secret,
+            }
+            for f in drift
+        ],
+    }
+
+
+def _lines(drift: list[Finding], show_secrets: bool) -> list[str]:
+    if not drift:
+        return ["in sync"]
+    lines = []
+    for f in drift:
+        expected = shown(f.expected, secret=f.secret, show_secrets=show_secrets)
+        found = shown(f.found, secret=f.secret, show_secrets=show_secrets)
+        if f.kind == copies.KIND:
+            lines.append(f"{f.path}:{f.line}: {f.key}: {f.expected} outside the map ({found})")
+        else:
+            lines.append(f"{f.path}: {f.key}: expected {expected}, found {found}")
+    drifted = {f.path for f in drift if f.kind != copies.KIND}
+    if drifted:
+        lines.append(
+            f"{len(drifted)} file(s) drifted from .copier-answers.yml; run `envsync render` "
+            "to repair"
+        )
+    if any(f.kind == copies.KIND for f in drift):
+        lines.append(copies.ADVICE)
+    if not show_secrets and any(f.secret for f in drift):
+        lines.append(SECRETS_HINT)
+    if any(f.key == LEAK_KEY for f in drift):
+        lines.append(
+            "the password must stay out of files git tracks: remove it from them, then "
+            "change it (`envsync set db_password=...`), since git history keeps it"
+        )
+    return lines
+
+
+def _error_report(error: EnvsyncError) -> dict[str, object]:
+    """``check --json``'s answer to bad input: the message, and where, as far as it is known."""
+    path = getattr(error, "path", None)
+    line: object = getattr(error, "line", None)
+    key: object = getattr(error, "key", None)
+    return {
+        "status": "error",
+        "version": installed.version(),
+        "message": str(error),
+        "file": None if path is None else str(path),
+        "line": line,
+        "key": key,
+    }
