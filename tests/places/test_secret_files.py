@@ -7,8 +7,6 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from envsync.formats import Context
-from envsync.formats.secret_file import SecretFileDocument
 from tests.conftest import envsync
 from tests.layouts import Layout
 from tests.places.test_compose_projects import NEW_PASSWORD, Case, adopt_check_and_set
@@ -86,11 +84,3 @@ def test_a_missing_secret_file_is_created_for_the_owner_only(tmp_path: Path) -> 
     created = project / "secrets/pg_pw.txt"
     assert created.read_text() == NEW_PASSWORD
     assert stat.S_IMODE(created.stat().st_mode) == 0o600
-
-
-def test_a_secret_file_reads_as_the_image_reads_it() -> None:
-    context = Context("pw.txt", Path("."), {}, lambda _: None)
-    for text, value in [("pw", "pw"), ("pw\n", "pw"), ("pw\n\n", "pw"), ("p w \n", "p w ")]:
-        document = SecretFileDocument(text, context)
-        assert document.read("content").value == value
-        assert document.write("content", "new") == "new" + text[len(value) :]
