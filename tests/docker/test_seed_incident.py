@@ -108,3 +108,21 @@ def test_doctor_names_the_stale_volume(generated: Path) -> None:
         "inspect", "-f", "{{range .Mounts}}{{.Name}}{{end}}", container_id(generated, "db")
     ).strip()
     assert volume.endswith("_db-data") and volume in doctor.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="set with the files' own password changes nothing when the files agree (issue 19.3): "
+    "the live engineer's rotation",
+)
+def test_set_with_the_files_password_brings_the_volume_along(generated: Path) -> None:
+    envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=generated)
+    docker_ok("compose", "up", "-d", "db", "--wait", cwd=generated)
+    assert _refused(generated, "changed-in-the-files")
+    result = envsync("set", "db_password=changed-in-the-files", cwd=generated)
+    assert result.returncode == 0, result.stderr
+    assert f"in container {generated.name}-db" in result.stdout
+    assert not _refused(generated, "changed-in-the-files")
+    migrated = alembic("upgrade", "head", project=generated)
+    assert migrated.returncode == 0, migrated.stderr
