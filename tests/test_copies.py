@@ -225,6 +225,10 @@ def test_a_warm_check_sees_an_edit_of_a_tracked_file_and_a_new_env_file(reposito
     assert envsync_process("check", cwd=repository).returncode == 0
     warm = envsync_process("check", cwd=repository)
     assert (warm.returncode, warm.stdout) == (0, "in sync\n")
+    # git's index is binary: no `$_` read from it ties the cache to the shell's last command.
+    cache = (repository / ".envsync/check-cache").read_text().splitlines()
+    assert [line for line in cache if line.startswith("env ")] == []
+    assert any(line.endswith("/.git/index") for line in cache)
     (repository / "README.md").write_text(f"# App\n\npassword: {OLD}\n")  # not staged
     assert envsync_process("check", cwd=repository).returncode == 1
     (repository / "README.md").write_text("# App\n")

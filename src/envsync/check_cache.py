@@ -79,7 +79,8 @@ def _state(project_dir: str, inputs: Iterable[str], watched: Iterable[str] = ())
             raise ValueError(name)
         data = _read(os.path.join(project_dir, name))
         lines.append(f"file {_digest(data)} {name}")
-        if data is not None:
+        # A binary input (git's index) refers to no variable: its `$_` would be the shell's.
+        if data is not None and b"\0" not in data:
             names.update(match.decode() for match in _REFERENCE.findall(data))
     for name in sorted(names):
         value = os.environ.get(name)

@@ -48,6 +48,7 @@ _SKIP_DIRS = frozenset(
     {".git", ".hg", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".envsync"}
 )
 _MAX_DEPTH = 4
+_NAME_PART = re.compile(r"(USER|USERNAME|NAME|_DB|DATABASE)$")
 # Below this length, a value in a position not named like a password is no evidence.
 _SHORTEST_UNNAMED = 8
 
@@ -321,7 +322,8 @@ def _line_findings(
             return
     found = copy_positions.credential(line)
     if found is not None and not judge.elsewhere(found.value):
-        secret = bool(copy_positions.passwords(line)) or "password" in found.key.lower()
+        # Shown only when it cannot hold a password: a user or database name alone.
+        secret = not (_NAME_PART.search(found.key) and not set(found.value) & set(":@"))
         yield Finding(path, found.key, CREDENTIAL, found.value, secret, kind=KIND, line=number)
 
 
@@ -376,7 +378,9 @@ def search(project_dir: Path, facts: Facts, place_map: PlaceMap) -> Search:
             ):
                 if not _ignored(finding, text, place_map):
                     findings.append(finding)
-    history = [secret_history.KEY_FILE, secret_history.HISTORY_FILE]
+    # The key is random bytes, not text to look for references in; a new key empties the
+    # history, which holds nothing then, so the history alone keys the cache.
+    history = [secret_history.HISTORY_FILE]
     return Search(tuple(findings), tuple([*files.read, *history]), tuple(files.watched))
 
 
