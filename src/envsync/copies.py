@@ -207,10 +207,11 @@ def _gather_git(project_dir: Path, files: _Files) -> bool:
     files.watched += names
     directories = {"."}
     for name in names:
-        parent = PurePosixPath(name).parent
-        while parent.as_posix() not in directories:
-            directories.add(parent.as_posix())
-            parent = parent.parent
+        # Strings, not paths: this runs for every tracked file.
+        parent = name.rpartition("/")[0] or "."
+        while parent not in directories:
+            directories.add(parent)
+            parent = parent.rpartition("/")[0] or "."
     patterns = [argument for pattern in copy_positions.PREFILTER for argument in ("-e", pattern)]
     grep = _git(project_dir, "grep", "-I", "-n", "-z", "-i", "-E", "--no-color", *patterns)
     if grep is not None and grep.returncode == 0:
