@@ -78,6 +78,7 @@ class _Texts(dict[str, "str | None"]):
     def __init__(self, project_dir: Path) -> None:
         super().__init__()
         self.project_dir = project_dir
+        self.documents: dict[tuple[str, str], Document | None] = {}
 
     def __missing__(self, path: str) -> str | None:
         try:
@@ -89,14 +90,16 @@ class _Texts(dict[str, "str | None"]):
 
 
 def _document(texts: _Texts, path: str, fmt: str) -> Document | None:
-    text = texts[path]
-    if text is None:
-        return None
-    context = Context(path, texts.project_dir, os.environ, texts.__getitem__)
-    try:
-        return document(fmt, text, context)
-    except EnvsyncError:
-        return None
+    """The file as its format reads it, parsed once; None when missing or unreadable."""
+    if (path, fmt) not in texts.documents:
+        text = texts[path]
+        context = Context(path, texts.project_dir, os.environ, texts.__getitem__)
+        try:
+            parsed = None if text is None else document(fmt, text, context)
+        except EnvsyncError:
+            parsed = None
+        texts.documents[path, fmt] = parsed
+    return texts.documents[path, fmt]
 
 
 def _map_lines(
