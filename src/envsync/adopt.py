@@ -492,7 +492,7 @@ def _notes(
     changes: list[plan.Change],
     prefer: str | None,
 ) -> list[str]:
-    notes = []
+    notes: list[str] = []
     if prefer is None:
         return notes
     changed = {c.path for c in changes if c.old is not None} - {MAP_FILE}

@@ -258,7 +258,7 @@ def template_questions(template_root: Path) -> tuple[str, ...]:
     return tuple(str(key) for key in data if not str(key).startswith("_"))
 
 
-def from_mapping(data: Mapping[object, object], *, path: Path | str) -> Answers:
+def from_mapping(data: Mapping[str, object], *, path: Path | str) -> Answers:
     """Validate raw answers: envsync's own questions are checked, the template's others carried;
     Copier's own keys (``_src_path``, ``_commit``...) are left out."""
     values: dict[str, Any] = {}
@@ -295,7 +295,7 @@ class _UniqueKeys(yaml.CSafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise _DuplicateKey(str(key), key_node.start_mark.line + 1)
             seen.add(key)

@@ -156,7 +156,9 @@ def _linked(
     reference = (
         f"${{{place.via}:?is not set: run envsync render, which writes it to {target.file}}}"
     )
-    finding = Finding(place.file, _display(place), f"${{{place.via}}}", reading.value, secret=True)
+    finding = Finding(
+        place.file, _display(place), f"${{{place.via}}}", _shown(reading.value), secret=True
+    )
     findings.append(finding)
     edits = [
         Edit(place.file, place.format, place.key, reference, place.where()),

@@ -193,7 +193,7 @@ class ComposeDocument(YamlDocument):
             return self._write_port(*port, source)
         found = self.find(locator)
         passed = found.node is not None and self._passed_through(found, split_locator(locator))
-        if passed and found.list_item:
+        if passed and found.list_item and found.node is not None:
             return self._replace(found.node, double_quoted(f"{found.node.value}={source}"))
         return super().write(locator, source)
 

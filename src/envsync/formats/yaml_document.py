@@ -158,9 +158,9 @@ class YamlDocument(Unreferenced):
             return Reading(tuple(items), raw, line)
         if found.list_item:
             text = self.string(found.node) or ""
-            _, sep, value = text.partition("=")
+            _, sep, item = text.partition("=")
             source = found.node.value.partition("=")[2]
-            return Reading(value if sep else None, source if sep else None, line)
+            return Reading(item if sep else None, source if sep else None, line)
         value = self.string(found.node)
         return Reading(value, found.node.value if value is not None else None, line)
 
@@ -264,7 +264,7 @@ class YamlDocument(Unreferenced):
                     and value.value
                     and yaml_nodes.is_block(value)
                 ):
-                    step = value.value[0][0].start_mark.column
+                    step: int = value.value[0][0].start_mark.column
                     if step > 0:
                         return step
         return 2

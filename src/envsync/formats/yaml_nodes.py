@@ -46,7 +46,7 @@ def end(node: yaml.Node) -> int:
     A block collection's end mark sits at the next token, possibly lines below, past comments
     that belong to the user; its last child's end is where its text really stops.
     """
-    if isinstance(node, yaml.ScalarNode) or node.flow_style:
+    if isinstance(node, yaml.ScalarNode) or getattr(node, "flow_style", False):
         return node.end_mark.index
     if isinstance(node, yaml.MappingNode):
         return end(node.value[-1][1]) if node.value else node.end_mark.index

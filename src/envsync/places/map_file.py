@@ -33,10 +33,19 @@ from typing import Any
 from envsync import file_io
 from envsync.errors import MapError
 from envsync.formats.compose_names import COMPOSE_NAME
-from envsync.places.model import URL_PARTS, VIEWS, Fact, Ignore, Place, PlaceMap, Url, fact_names
+from envsync.places.model import (
+    FORMATS,
+    URL_PARTS,
+    VIEWS,
+    Fact,
+    Ignore,
+    Place,
+    PlaceMap,
+    Url,
+    fact_names,
+)
 
 MAP_FILE = "envsync.toml"
-FORMATS = ("compose", "dotenv", "ini", "markdown", "workflow", "secret_file")
 _URL_KEYS = {"view", "scheme", *URL_PARTS}
 _LIST_FORMATS = ("compose", "workflow")
 _PLACE_KEYS = {"file", "key", "format", "value", "url", "example", "via"}

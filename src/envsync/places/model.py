@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Literal, get_args
 
 # SQLAlchemy's names for the parts of a URL: the map and the findings name them so.
 from envsync.database_url import URL_PARTS as URL_PARTS
@@ -55,6 +56,12 @@ def fill(pattern: str, facts: Mapping[str, str]) -> str:
     return pattern.format_map(facts)
 
 
+# The formats a place can be in (formats/: one module each) and the two views of a URL.
+Format = Literal["compose", "dotenv", "ini", "markdown", "workflow", "secret_file"]
+FORMATS: tuple[Format, ...] = get_args(Format)
+View = Literal["host", "network"]
+
+
 @dataclass(frozen=True)
 class Url:
     """A URL place: each part is a pattern of facts, or None where the place keeps its own.
@@ -64,7 +71,7 @@ class Url:
     """
 
     parts: Mapping[str, str | None]
-    view: str
+    view: View
 
     def facts(self) -> tuple[str, ...]:
         return tuple(name for part in self.parts.values() if part for name in fact_names(part))
@@ -75,7 +82,7 @@ class Place:
     """One spot where facts are written."""
 
     file: str
-    format: str
+    format: Format
     key: str
     value: str | tuple[str, ...] | None = None
     url: Url | None = None

@@ -17,7 +17,7 @@ from envsync.formats import Document
 from envsync.formats.compose_file import CONTAINER_PORT
 from envsync.places.discovery import walk
 from envsync.places.discovery.results import Database, Found, Harvest
-from envsync.places.model import VIEWS, Place, Url
+from envsync.places.model import VIEWS, Format, Place, Url, View
 
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 _DATABASE_IMAGE = re.compile(r"(postgres(ql)?|pgvector|postgis|timescaledb(-ha)?)")
@@ -81,7 +81,7 @@ def scan(
     db: Database,
     doc: Document,
     path: str,
-    fmt: str,
+    fmt: Format,
     keys: Iterable[tuple[str, str]],
     *,
     database: bool = False,
@@ -119,7 +119,7 @@ def scan(
 
 
 def _by_value(
-    db: Database, doc: Document, path: str, fmt: str, unnamed: Mapping[str, Part]
+    db: Database, doc: Document, path: str, fmt: Format, unnamed: Mapping[str, Part]
 ) -> Harvest:
     """Variables of any name (``SQL_PASSWORD``, ``APP__DB__PASS``) in what an application loads
     whose value is the database's password; then, beside one, those named for a user or a
@@ -148,7 +148,7 @@ def _by_value(
 def url(
     db: Database,
     path: str,
-    fmt: str,
+    fmt: Format,
     locator: str,
     parsed: database_url.DatabaseUrl,
     *,
@@ -167,6 +167,7 @@ def url(
     port = parsed.port
     spelled_host = None
     elsewhere = False  # on this machine, but not on the port the database publishes
+    view: View
     if ci is not None:
         view = "host"
         overrides["host"] = parsed.host or ""
@@ -251,7 +252,7 @@ def family_places(
     db: Database,
     doc: Document,
     path: str,
-    fmt: str,
+    fmt: Format,
     parts: Mapping[str, Part],
     *,
     example: bool,
