@@ -479,3 +479,19 @@ LONE_FILE_EXTENDS_ANOTHER = Layout(
 
 def test_a_file_another_extends_is_a_part_not_a_project(tmp_path: Path) -> None:
     adopt_check_and_set(tmp_path, Case(LONE_FILE_EXTENDS_ANOTHER, recorded=("local.yml",)))
+
+
+def test_a_database_in_a_file_compose_needs_named_is_found_with_f(tmp_path: Path) -> None:
+    files = {
+        "docker-compose.yml": "services:\n  web:\n    image: nginx\n",
+        "docker-compose.db.yml": "services:\n  db:\n    image: postgres:16\n"
+        "    environment:\n      POSTGRES_PASSWORD: Db-file-pw\n",
+    }
+    project = git_project(tmp_path / "db-file", files)
+    refused = envsync("adopt", cwd=project)
+    assert refused.returncode == 2
+    assert "or the compose files you run with -f FILE (docker-compose.db.yml)" in refused.stderr
+    args = ("-f", "docker-compose.yml", "-f", "docker-compose.db.yml")
+    result = envsync("adopt", *args, cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert envsync("check", cwd=project).returncode == 0

@@ -38,6 +38,8 @@ class ComposeProject:
 class ComposeProjects:
     projects: tuple[ComposeProject, ...]
     notes: tuple[str, ...]
+    # Compose files no project reads (``docker-compose.db.yml``): compose needs them named.
+    left: tuple[str, ...] = ()
 
 
 def compose_projects(
@@ -54,7 +56,7 @@ def compose_projects(
         found = _named_project(workspace, files, named)
         return ComposeProjects(_with_includes(workspace, found.projects), found.notes)
     projects = []
-    notes = []
+    left: list[str] = []
     for directory in dict.fromkeys(directory_of(path) for path in files if _is_yaml(path)):
         shell = environ if directory == "." else {}
         project = _directory_project(workspace, directory, files, shell)
@@ -62,14 +64,15 @@ def compose_projects(
             projects.append(project)
         used = set(project.files) if project else set()
         used |= {part for path in used for part in _extended(workspace, path)}
-        notes += [
-            _left(path)
+        left += [
+            path
             for path in files
             if directory_of(path) == directory
             and COMPOSE_NAME.fullmatch(PurePosixPath(path).name)
             and path not in used
         ]
-    return ComposeProjects(_with_includes(workspace, tuple(projects)), tuple(notes))
+    notes = tuple(_left(path) for path in left)
+    return ComposeProjects(_with_includes(workspace, tuple(projects)), notes, tuple(left))
 
 
 def _with_includes(

@@ -77,9 +77,11 @@ def find_database(
             )
     if not candidates:
         first = found.projects[0].files[0]
+        hint = f", or the compose files you run with -f FILE ({', '.join(found.left)})"
         raise EnvsyncError(
             f"{first}: no database service (no postgres, pgvector, postgis or "
             "timescale image, no POSTGRES_* environment); name it with --service NAME"
+            + (hint if found.left else "")
         )
     if len(candidates) > 1 and wanted is None:
         candidates = _the_applications(workspace, found, candidates)
