@@ -18,12 +18,11 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from envsync import answers, apply, file_io, local_secret, plan, redact, template_source
+from envsync import answers, apply, file_io, local_secret, plan, redact, section, template_source
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
-from envsync.drift import MASK, Finding
+from envsync.drift import Finding
 from envsync.errors import EnvsyncError
-from envsync.formats import markdown_section
 from envsync.formats.compose_file import LOOPBACK
 from envsync.live import probe
 from envsync.places import map_file
@@ -41,11 +40,6 @@ MAP_HEADER = """\
 # `envsync render` repairs the places that differ, `envsync set KEY=VALUE` changes a fact in
 # every place. Add or remove places by hand: see "The map" in envsync's README.
 """
-SECTION_BEGIN = (
-    f"{markdown_section.BEGIN}{markdown_section.DEFAULT_SECTION} (managed by envsync: run "
-    "`envsync set KEY=VALUE` to change a value, never by hand) -->"
-)
-SECTION_END = f"{markdown_section.END}{markdown_section.DEFAULT_SECTION} -->"
 
 
 @dataclass(frozen=True)
@@ -128,7 +122,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         places=(
             *(f.place for f in found.found if f.place is not None),
             *added,
-            *(() if found.section else _section_places(instructions, found, home)),
+            *(() if found.section else section.places(instructions, found, home)),
         ),
         compose_files=found.compose_files,
         ignores=tuple(Ignore(place.file, place.key) for place in found.excluded),
@@ -139,8 +133,8 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     rewrites = [plan.Rewrite(MAP_FILE, map_text)]
     if not found.section:
         current = file_io.read(project_dir, instructions)
-        section = _with_section(current, found, adopted, home, place_map)
-        rewrites.append(plan.Rewrite(instructions, section, ("credentials section",)))
+        text = section.appended(current, found, adopted, home, place_map)
+        rewrites.append(plan.Rewrite(instructions, text, ("credentials section",)))
     rewrites.append(
         plan.Rewrite(ANSWERS_FILE, answers.dump(raw), private=storage != local_secret.LOCAL)
     )
@@ -401,87 +395,6 @@ def _answers(
     return {**template_source.source(), **values}
 
 
-# -- the CLAUDE.md / AGENTS.md section ----------------------------------------------------------
-
-
-def _section_places(path: str, found: Discovery, home: str | None) -> tuple[Place, ...]:
-    places = [
-        Place(path, "markdown", "service", "{db_service}"),
-        Place(path, "markdown", "user", "{db_user}"),
-        Place(path, "markdown", "password", _password_line(home)),
-        Place(path, "markdown", "database", "{db_name}"),
-    ]
-    if found.database.port is not None:
-        places += [
-            Place(path, "markdown", "host", "{db_host}"),
-            Place(path, "markdown", "port", "{db_port}"),
-        ]
-    return tuple(places)
-
-
-def _password_line(home: str | None) -> str:
-    if home is None:
-        return "{db_password}"
-    return f"in no file git tracks (secret_storage: local): {home}"
-
-
-def _section(
-    found: Discovery, adopted: answers.Answers, home: str | None, place_map: PlaceMap
-) -> list[str]:
-    db = found.database
-    values = {
-        "service": adopted.db_service,
-        "user": adopted.db_user,
-        "password": _password_line(home).format(db_password=adopted.db_password),
-        "database": adopted.db_name,
-    }
-    if db.port is not None:
-        values |= {"host": adopted.db_host, "port": str(adopted.db_port)}
-    longest = max((len(run) for v in values.values() for run in re.findall("`+", v)), default=0)
-    fence = "`" * max(3, longest + 1)
-    files = ", ".join(dict.fromkeys(p.file for p in place_map.places if p.format != "markdown"))
-    compose = " -f ".join(PurePosixPath(path).name for path in db.files)
-    where = f" in {db.directory}/" if db.directory != "." else ""
-    return [
-        SECTION_BEGIN,
-        "## Database credentials (development only)",
-        "",
-        f"The local database is the `{db.service}` service of {db.files[0]} "
-        f"(`docker compose -f {compose} up -d {db.service}`{where}). Never use these "
-        "credentials in production.",
-        "",
-        f"{fence}text",
-        *(f"{label}{markdown_section.FIELD_SEPARATOR}{value}" for label, value in values.items()),
-        fence,
-        "",
-        f"- envsync keeps these values in step in {files} and this section ({MAP_FILE} lists "
-        "every place): change one with `envsync set KEY=VALUE`, never by hand.",
-        "- `envsync check` says whether they agree; `envsync doctor` explains a refused "
-        "connection.",
-        "- The postgres image applies `POSTGRES_*` only when its volume is first created: after "
-        "a password change, `envsync doctor` shows how to update the running database.",
-        SECTION_END,
-    ]
-
-
-def _with_section(
-    current: file_io.TextFile | None,
-    found: Discovery,
-    adopted: answers.Answers,
-    home: str | None,
-    place_map: PlaceMap,
-) -> str:
-    """The file with the section appended after every byte of the user's text."""
-    text = current.text if current is not None else f"# {adopted.project_name}\n"
-    newline = "\r\n" if "\r\n" in text else "\n"
-    if text and not text.endswith("\n"):
-        text += newline
-    if text.strip() and not text.endswith(newline * 2):
-        text += newline
-    lines = _section(found, adopted, home, place_map)
-    return text + newline.join(lines) + newline
-
-
 # -- what adopt says -----------------------------------------------------------------------------
 
 
@@ -506,75 +419,3 @@ def _notes(
     if app:
         notes.append(f"--prefer changed what the application connects with, in {', '.join(app)}")
     return notes
-
-
-def _shown(name: str, value: str, show_secrets: bool) -> str:
-    return MASK if "password" in name and not show_secrets else value
-
-
-def table(outcome: Outcome, *, show_secrets: bool) -> list[str]:
-    """Facts by place: each place's value (secrets masked), marked same or differs."""
-    rows: list[list[str]] = [["fact", "place", "value", ""]]
-    for name in outcome.facts:
-        holders = [f for f in outcome.found.found if name in f.values]
-        if not holders:
-            continue
-        reference = outcome.reference.get(name)
-        for index, f in enumerate(holders):
-            value = f.values[name]
-            mark = ""
-            if reference is not None and f is not reference:
-                mark = "same" if value == reference.values[name] else "differs"
-            if not f.counts:
-                mark += " (example, not compared)" if f.place and f.place.example else " (unused)"
-            if name in LOGIN_FACTS and f.label in outcome.logins:
-                login = "logs in: " + ("yes" if outcome.logins[f.label] else "no")
-                mark = f"{mark}  {login}" if mark else login
-            rows.append(
-                [name if index == 0 else "", f.label, _shown(name, value, show_secrets), mark]
-            )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
-        + ("  " + row[3] if row[3] else "")
-        for row in rows
-    ]
-    if outcome.probed is not None:
-        lines += [
-            f"logs in: a read-only login to the server on {outcome.probed} with each place's "
-            "user, password and database",
-            "compose's POSTGRES_* apply only to a fresh volume: a database initialised "
-            "earlier keeps its first credentials, so the place that logs in is usually the truth",
-        ]
-    return lines
-
-
-def report(outcome: Outcome, *, show_secrets: bool) -> list[str]:
-    """What the CLI prints after an adopt that wrote."""
-    lines = []
-    places = [f.place for f in outcome.found.found if f.place is not None]
-    files = dict.fromkeys(p.file for p in places)
-    lines.append(f"found {len(places)} places in {len(files)} files: {', '.join(files)}")
-    for change in outcome.changes:
-        verb = "created" if change.old is None else "updated"
-        keys = ", ".join(f.key for f in change.findings if f.key not in ("file", "places"))
-        lines.append(f"{verb} {change.path}" + (f" ({keys})" if keys else ""))
-    lines.append(f"wrote {ANSWERS_FILE} (secret_storage: {outcome.storage})")
-    if outcome.tracked:
-        lines.append(f"the password is already in files git tracks: {', '.join(outcome.tracked)}")
-    lines += [f"note: {note}" for note in outcome.notes]
-    lines += [f"still differs: {f.path}: {f.key}" for f in outcome.remaining]
-    lines.append("envsync check: " + ("in sync" if not outcome.remaining else "drift remains"))
-    return lines
-
-
-def conflict_message(outcome: Outcome) -> str:
-    files = ", ".join(dict.fromkeys(f.file for f in outcome.found.found if f.counts))
-    return (
-        f"the places disagree on {', '.join(outcome.disagreements)}; nothing was written. "
-        f"Run again with --prefer PLACE (a file, or 'FILE: KEY') naming the place that holds "
-        f"the truth ({files})"
-    )
-
-
-__all__ = ["Options", "Outcome", "adopt", "conflict_message", "report", "table"]

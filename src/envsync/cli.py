@@ -323,6 +323,7 @@ def adopt(
 ) -> None:
     """Make an existing project managed: find every place, write the answers and the map."""
     from envsync import adopt as adopt_module
+    from envsync import adopt_report
 
     options = adopt_module.Options(
         service, prefer, add_port, tuple(compose_file or ()), tuple(exclude or ())
@@ -343,15 +344,15 @@ def adopt(
     with file_io.project_lock(project_dir):
         outcome = adopt_module.adopt(project_dir, options)
     if outcome.conflict or prefer is not None:
-        lines = adopt_module.table(outcome, show_secrets=show_secrets)
+        lines = adopt_report.table(outcome, show_secrets=show_secrets)
         for line in lines:
             typer.echo(line)
         if any(MASK in line for line in lines):
             typer.echo(SECRETS_HINT)
     if outcome.conflict:
-        typer.echo(adopt_module.conflict_message(outcome))
+        typer.echo(adopt_report.conflict_message(outcome))
         raise typer.Exit(1)
     if outcome.planned is not None:
         _echo_mode_note(project_dir, outcome.planned)
-    for line in adopt_module.report(outcome, show_secrets=show_secrets):
+    for line in adopt_report.report(outcome, show_secrets=show_secrets):
         typer.echo(line)
