@@ -8,10 +8,12 @@ and then in the quoting the user chose when that quoting can carry it.
 from __future__ import annotations
 
 import io
+import os
 import re
+from collections import ChainMap
+from collections.abc import Iterable
 from pathlib import Path
 
-from dotenv import dotenv_values
 from dotenv.parser import Binding, parse_stream
 from dotenv.variables import Variable, parse_variables
 
@@ -80,17 +82,33 @@ def _bindings(text: str, path: Path | str) -> list[Binding]:
 
 def values(text: str) -> dict[str, str | None]:
     """What the application sees: python-dotenv's reading, interpolation included."""
-    import logging
-
-    # python-dotenv logs its own warning for a line it skips; `_bindings` says it in our words.
-    logging.getLogger("dotenv.main").setLevel(logging.ERROR)
-    return dotenv_values(stream=io.StringIO(text))
+    return _resolved(parse_stream(io.StringIO(text)))
 
 
 def checked_values(text: str, *, path: Path | str) -> dict[str, str | None]:
     """``values``, refusing a line python-dotenv would skip (and with it, maybe a credential)."""
-    _bindings(text, path)
-    return values(text)
+    return _resolved(_bindings(text, path))
+
+
+def _resolved(bindings: Iterable[Binding]) -> dict[str, str | None]:
+    """The values of ``bindings`` as ``dotenv_values`` resolves them: each ``${NAME}`` (or
+    ``${NAME:-default}``) from the values above it, else from the environment.
+
+    python-dotenv's own resolution copies the environment and every value so far for each line,
+    which makes a 30,000-line file take half a minute; looking names up in the values so far,
+    then the environment, gives the same result in one pass.
+    """
+    resolved: dict[str, str | None] = {}
+    environment: dict[str, str | None] = dict(os.environ)
+    scope = ChainMap(resolved, environment)
+    for binding in bindings:
+        if binding.key is None:
+            continue
+        value = binding.value
+        if value is not None:
+            value = "".join(atom.resolve(scope) for atom in parse_variables(value))
+        resolved[binding.key] = value
+    return resolved
 
 
 class DotenvDocument:
@@ -98,7 +116,7 @@ class DotenvDocument:
         self.text = text
         self.path = context.path
         self.bindings = _bindings(text, context.path)
-        self.values = values(text)
+        self.values = _resolved(self.bindings)
 
     def _binding(self, key: str) -> Binding | None:
         # python-dotenv keeps the last binding of a key, and so does the reading.

@@ -113,6 +113,9 @@ def _ignore(index: int, entry: object, path: str) -> Ignore:
     unknown = set(entry) - {"file", "key", "line"}
     if unknown:
         raise MapError(path=path, message=f"{where}: unknown field {sorted(unknown)[0]!r}")
+    problem = _file_problem(entry["file"])
+    if problem:
+        raise MapError(path=path, message=f"{where}: file {entry['file']!r} {problem}")
     key, line = entry.get("key"), entry.get("line")
     if any(field is not None and not isinstance(field, str) for field in (key, line)):
         raise MapError(path=path, message=f"{where}: key and line must be text")
@@ -135,9 +138,9 @@ def _compose_files(data: dict[str, Any], path: str) -> tuple[str, ...]:
     ):
         raise MapError(path=path, message='compose must be a table: files = ["compose.yml", ...]')
     for name in files:
-        posix = PurePosixPath(name)
-        if posix.is_absolute() or ".." in posix.parts:
-            raise MapError(path=path, message=f"compose file {name!r} must stay inside the project")
+        problem = _file_problem(name)
+        if problem:
+            raise MapError(path=path, message=f"compose file {name!r} {problem}")
     return tuple(files)
 
 
