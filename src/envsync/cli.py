@@ -12,20 +12,8 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from envsync import (
-    copies,
-    file_io,
-    file_modes,
-    installed,
-    local_secret,
-    project_root,
-    secret_history,
-)
-from envsync import diff as diff_module
-from envsync import plan as plan_module
-from envsync.apply import apply
-from envsync.commands.check import SECRETS_HINT
-from envsync.drift import MASK
+from envsync import installed, project_root
+from envsync.commands.outcome import Outcome
 from envsync.errors import EnvsyncError
 
 app = typer.Typer(
@@ -89,25 +77,13 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-def _describe(change: plan_module.Change, *, done: bool = True) -> str:
-    verb = "create" if change.old is None else "update"
-    verb = verb + "d" if done else f"would {verb}"
-    keys = ", ".join(f.key for f in change.findings if f.key != "file")
-    return f"{verb} {change.path}" + (f" ({keys})" if keys else "")
-
-
-def _echo_mode_note(project_dir: Path, written: plan_module.Plan) -> None:
-    note = file_modes.note(project_dir, plan_module.password_files(written))
-    if note:
-        typer.echo(f"note: {note}")
-
-
-def _new_local_password(changes: tuple[plan_module.Change, ...]) -> bool:
-    """Whether the run wrote the password into a new (or emptied) local .env."""
-    return any(
-        change.path == local_secret.LOCAL_FILE and any(f.found is None for f in change.findings)
-        for change in changes
-    )
+def _print(outcome: Outcome) -> None:
+    for line in outcome.out:
+        typer.echo(line)
+    for line in outcome.err:
+        typer.echo(line, err=True)
+    if outcome.code:
+        raise typer.Exit(outcome.code)
 
 
 @app.command()
@@ -121,24 +97,11 @@ def render(
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Repair drift: write what envsync owns in each file from .copier-answers.yml."""
-    with file_io.project_lock(project_dir):
-        plan = plan_module.load_plan(project_dir)
-        if diff:
-            diff_text = diff_module.diff(plan, show_secrets=show_secrets)
-            typer.echo(diff_text, nl=False)
-            if MASK in diff_text:
-                typer.echo(SECRETS_HINT)
-        if not dry_run:
-            apply(project_dir, plan.changes)
-            secret_history.record(project_dir, copies.secret_values(plan.facts))
-    for change in plan.changes:
-        typer.echo(_describe(change, done=not dry_run))
-    if not plan.changes:
-        typer.echo("all files in sync")
-    if not dry_run and _new_local_password(plan.changes):
-        typer.echo(local_secret.NEW_PASSWORD_NOTE)
-    if not dry_run:
-        _echo_mode_note(project_dir, plan)
+    from envsync.commands import render as render_command
+
+    _print(
+        render_command.run(project_dir, dry_run=dry_run, show_diff=diff, show_secrets=show_secrets)
+    )
 
 
 @app.command()
@@ -150,13 +113,7 @@ def check(
     """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
     from envsync.commands import check as check_command
 
-    outcome = check_command.run(project_dir, as_json=as_json, show_secrets=show_secrets)
-    for line in outcome.out:
-        typer.echo(line)
-    for line in outcome.err:
-        typer.echo(line, err=True)
-    if outcome.code:
-        raise typer.Exit(outcome.code)
+    _print(check_command.run(project_dir, as_json=as_json, show_secrets=show_secrets))
 
 
 FilesOnly = Annotated[
@@ -172,28 +129,18 @@ def set_command(
     files_only: FilesOnly = False,
 ) -> None:
     """Change answers (validated): the running database first, then every file."""
-    _set(project_dir, assignments, files_only=files_only)
+    from envsync.commands import set as set_module
+
+    _print(set_module.run(project_dir, assignments, files_only=files_only))
 
 
 @app.command()
 @_user_errors
 def rotate(project_dir: ProjectDir = Path("."), files_only: FilesOnly = False) -> None:
     """Give the database a new random password: the running database first, then every file."""
-    from envsync.answers import random_password
+    from envsync.commands import set as set_module
 
-    _set(project_dir, [f"db_password={random_password()}"], files_only=files_only)
-
-
-def _set(project_dir: Path, assignments: list[str], *, files_only: bool) -> None:
-    from envsync.settings import set_facts
-
-    with file_io.project_lock(project_dir):
-        plan, live = set_facts(project_dir, assignments, files_only=files_only)
-    if live.message:
-        typer.echo(live.message)
-    for change in plan.changes:
-        typer.echo(_describe(change))
-    _echo_mode_note(project_dir, plan)
+    _print(set_module.rotate(project_dir, files_only=files_only))
 
 
 db_app = typer.Typer(
@@ -323,36 +270,12 @@ def adopt(
 ) -> None:
     """Make an existing project managed: find every place, write the answers and the map."""
     from envsync import adopt as adopt_module
-    from envsync import adopt_report
+    from envsync.commands import adopt as adopt_command
 
     options = adopt_module.Options(
         service, prefer, add_port, tuple(compose_file or ()), tuple(exclude or ())
     )
     if update:
-        from envsync import adopt_update
-
-        with file_io.project_lock(project_dir):
-            added = adopt_update.update(project_dir, options)
-        for place in added:
-            typer.echo(f"added to envsync.toml: {place.where()}")
-        typer.echo(
-            "run `envsync check`: `envsync render` repairs a new place whose value differs"
-            if added
-            else "envsync.toml already names every place discovery finds"
-        )
-        return
-    with file_io.project_lock(project_dir):
-        outcome = adopt_module.adopt(project_dir, options)
-    if outcome.conflict or prefer is not None:
-        lines = adopt_report.table(outcome, show_secrets=show_secrets)
-        for line in lines:
-            typer.echo(line)
-        if any(MASK in line for line in lines):
-            typer.echo(SECRETS_HINT)
-    if outcome.conflict:
-        typer.echo(adopt_report.conflict_message(outcome))
-        raise typer.Exit(1)
-    if outcome.planned is not None:
-        _echo_mode_note(project_dir, outcome.planned)
-    for line in adopt_report.report(outcome, show_secrets=show_secrets):
-        typer.echo(line)
+        _print(adopt_command.update(project_dir, options))
+    else:
+        _print(adopt_command.run(project_dir, options, show_secrets=show_secrets))

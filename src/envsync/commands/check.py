@@ -7,10 +7,10 @@ Typer, Jinja or Copier), so the console script runs it before the CLI loads.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsync import check_cache, copies, installed, local_secret
+from envsync.commands.outcome import Outcome
 from envsync.drift import MASK, Finding, shown, visible
 from envsync.errors import EnvsyncError
 from envsync.plan import Plan, load_plan
@@ -18,15 +18,6 @@ from envsync.redact import secret_spellings
 
 LEAK_KEY = "database password (secret_storage: local) in a file git tracks"
 SECRETS_HINT = f"passwords are shown as {MASK}; add --show-secrets to print them"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the command prints (stdout, stderr) and its exit code."""
-
-    code: int
-    out: list[str] = field(default_factory=list)
-    err: list[str] = field(default_factory=list)
 
 
 def findings(project_dir: Path) -> tuple[list[Finding], Plan]:
