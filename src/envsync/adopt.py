@@ -290,13 +290,14 @@ def _logins(
 
 
 def _password_home(found: Discovery) -> str | None:
-    """The first dotenv place that holds the password: where local mode keeps it."""
+    """The first dotenv place (or secret file) that holds the password: where local mode
+    keeps it."""
     for f in found.found:
         place = f.place
-        if place is None or place.format != "dotenv" or place.example:
+        if place is None or place.format not in ("dotenv", "secret_file") or place.example:
             continue
         if place.value == "{db_password}":
-            return f"{place.key} in {place.file}"
+            return place.file if place.format == "secret_file" else f"{place.key} in {place.file}"
         if place.url is not None and place.url.parts.get("password") == "{db_password}":
             return f"the password of {place.key} in {place.file}"
     return None

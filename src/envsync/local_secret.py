@@ -13,7 +13,7 @@ from pathlib import Path
 
 from envsync import database_url, file_io
 from envsync.answers import LOCAL
-from envsync.formats import dotenv_file
+from envsync.formats import dotenv_file, secret_file
 from envsync.places.model import PlaceMap
 
 __all__ = ["LOCAL", "problem", "read", "tracked_files_holding"]
@@ -43,6 +43,8 @@ def read(project_dir: Path, place_map: PlaceMap | None, backend_dir: str) -> str
         found = file_io.read(project_dir, path)
         if found is None:
             continue
+        if key == secret_file.CONTENT and _is_secret_file(place_map, path):
+            return secret_file.value(found.text) or None
         stored = dotenv_file.checked_values(found.text, path=path).get(key)
         if url:
             parsed = database_url.parse(stored or "")
@@ -56,13 +58,18 @@ def _places(place_map: PlaceMap | None, backend_dir: str) -> list[tuple[str, str
     """(file, key, is a URL) of the dotenv places that may hold the password, in map order."""
     found = []
     for place in place_map.places if place_map else ():
-        if place.format != "dotenv" or place.example:
+        if place.format not in ("dotenv", "secret_file") or place.example:
             continue
         if place.value == "{db_password}":
             found.append((place.file, place.key, False))
         elif place.url is not None and place.url.parts.get("password") == "{db_password}":
             found.append((place.file, place.key, True))
     return found or [(LOCAL_FILE, KEY, False), (f"{backend_dir}/.env", dotenv_file.URL_KEY, True)]
+
+
+def _is_secret_file(place_map: PlaceMap | None, path: str) -> bool:
+    places = place_map.places if place_map else ()
+    return any(place.file == path and place.format == "secret_file" for place in places)
 
 
 def problem(password: str) -> str | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from envsync.errors import MapError
+from envsync.facts import load_answers as load
 from envsync.places import map_file
 from tests.conftest import envsync, snapshot
 from tests.layouts import (
@@ -177,7 +178,6 @@ DASH_F = Layout(
         "docker-compose.dev.yml: services.api.environment.DATABASE_URL",
         "docker-compose.dev.yml: services.db.ports",
     ),
-    storage="local",
 )
 COMPOSE_FILE_IN_ENV = Layout(
     "compose-file-in-dotenv",
@@ -190,7 +190,6 @@ COMPOSE_FILE_IN_ENV = Layout(
     password="Dev-stack-pw",
     compose={".": DEV_STACK},
     places=DASH_F.places,
-    storage="local",
 )
 
 ANCHORS = Layout(
@@ -294,6 +293,7 @@ def adopt_check_and_set(tmp_path: Path, case: Case) -> Path:
     assert set(layout.places) <= labels, sorted(labels)
     assert not set(layout.not_places) & labels
     assert tuple(place_map.get("compose", {}).get("files", ())) == case.recorded
+    assert load(project).secret_storage == layout.storage
 
     seen = consumers(project, layout)
     result = envsync("set", f"db_password={NEW_PASSWORD}", cwd=project)
@@ -418,7 +418,6 @@ INCLUDE = Layout(
         "db/compose.yaml: services.db.ports",
         "compose.yaml: services.api.environment.DATABASE_URL",
     ),
-    storage="local",
 )
 
 

@@ -84,3 +84,32 @@ def test_a_missing_secret_file_is_created_for_the_owner_only(tmp_path: Path) -> 
     created = project / "secrets/pg_pw.txt"
     assert created.read_text() == NEW_PASSWORD
     assert stat.S_IMODE(created.stat().st_mode) == 0o600
+
+
+SECRET_FILE_ALONE = Layout(
+    "only-a-password-file",
+    {
+        ".gitignore": "secrets/\n",
+        "docker-compose.yml": """
+            services:
+              db:
+                image: postgres:16
+                environment:
+                  POSTGRES_PASSWORD_FILE: /run/secrets/pg
+                secrets: [pg]
+            secrets:
+              pg:
+                file: ./secrets/pg.txt
+            """,
+        "secrets/pg.txt": "Only-file-pw\n",
+    },
+    password="Only-file-pw",
+    places=("secrets/pg.txt: content",),
+    storage="local",
+)
+
+
+def test_a_password_file_alone_keeps_the_password_out_of_the_answers(tmp_path: Path) -> None:
+    project = adopt_check_and_set(tmp_path, Case(SECRET_FILE_ALONE))
+    assert NEW_PASSWORD not in (project / ".copier-answers.yml").read_text()
+    assert (project / "secrets/pg.txt").read_text() == f"{NEW_PASSWORD}\n"

@@ -10,19 +10,24 @@ from envsync.formats import Context, Reading, Unreferenced
 CONTENT = "content"
 
 
+def value(text: str) -> str:
+    """What the image reads from a file holding ``text``."""
+    return text.rstrip("\n")
+
+
 class SecretFileDocument(Unreferenced):
     def __init__(self, text: str, context: Context) -> None:
         self.text = text
         self.path = context.path
 
     def read(self, locator: str) -> Reading:
-        value = self.text.rstrip("\n")
-        return Reading(value, value, 1)
+        read = value(self.text)
+        return Reading(read, read, 1)
 
     def escape(self, value: str) -> str:
         return value
 
     def write(self, locator: str, source: str | tuple[str, ...]) -> str:
         assert isinstance(source, str)
-        ending = self.text[len(self.text.rstrip("\n")) :]
+        ending = self.text[len(value(self.text)) :]
         return source + ending
