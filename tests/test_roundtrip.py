@@ -28,7 +28,7 @@ from envsync.facts import load_answers
 from envsync.live import server
 from envsync.live.server import ServerSpec
 from tests import compose_v2
-from tests.conftest import copier_copy, envsync, snapshot
+from tests.conftest import PORT, copier_copy, envsync, snapshot
 from tests.readers import (
     Credentials,
     all_credentials,
@@ -206,9 +206,9 @@ def test_copier_copy_writes_what_envsync_render_writes(
     copied = tmp_path / "copied"
     result = copier_copy(template_src, copied, **BASE, **values)
     assert result.returncode == 0, result.stderr
-    assert_round_trip(copied, Credentials(user, password, database, 5432))
+    assert_round_trip(copied, Credentials(user, password, database, PORT))
     rendered = tmp_path / "rendered"
-    render_in_process(rendered, **values)
+    render_in_process(rendered, db_port=PORT, **values)
     copied_files, rendered_files = snapshot(copied), snapshot(rendered)
     assert {n: copied_files[n] for n in MANAGED} == {n: rendered_files[n] for n in MANAGED}
 
@@ -376,7 +376,7 @@ def test_a_host_port_another_service_publishes_is_refused(project: Path, ports: 
     refusal = "db_port: host port 8080 is already published by service 'web' in docker-compose.yml"
     _assert_refused(project, ["set", "db_port=8080"], names=refusal)
     path = project / ANSWERS_FILE
-    path.write_text(path.read_text().replace("db_port: 5432", "db_port: 8080"))
+    path.write_text(path.read_text().replace(f"db_port: {PORT}", "db_port: 8080"))
     _break_a_file(project)
     for command in ("check", "render"):
         _assert_refused(project, [command], names=refusal)
