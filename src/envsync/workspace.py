@@ -28,6 +28,12 @@ class Workspace:
     created: set[str] = field(default_factory=set)
     originals: dict[str, file_io.TextFile | None] = field(default_factory=dict)
     texts: dict[str, str | None] = field(default_factory=dict)
+    # Each document parsed, with every text as it was then: a document reads other files too
+    # (compose's .env), so any change parses it again. Parsing per place is quadratic in a map
+    # of thousands of places in one file.
+    parsed: dict[tuple[str, str], tuple[tuple[str | None, ...], Document]] = field(
+        default_factory=dict
+    )
 
     def text(self, path: str) -> str | None:
         if path not in self.texts:
@@ -54,8 +60,13 @@ class Workspace:
                 message="starts with a UTF-8 byte-order mark: Alembic cannot read it "
                 "(MissingSectionHeaderError); save the file as UTF-8 without BOM",
             )
+        cached = self.parsed.get((path, fmt))
+        if cached is not None and cached[0] == tuple(self.texts.values()):
+            return cached[1]
         context = Context(path, self.project_dir, self.environ, self.text)
-        return document(fmt, text, context)
+        parsed = document(fmt, text, context)
+        self.parsed[path, fmt] = (tuple(self.texts.values()), parsed)
+        return parsed
 
 
 _CONFLICT = re.compile(r"^(<{7}|>{7})( |$)", re.M)

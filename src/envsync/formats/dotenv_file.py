@@ -12,6 +12,7 @@ import os
 import re
 from collections import ChainMap
 from collections.abc import Iterable
+from itertools import accumulate
 from pathlib import Path
 
 from dotenv.parser import Binding, parse_stream
@@ -117,11 +118,14 @@ class DotenvDocument:
         self.path = context.path
         self.bindings = _bindings(text, context.path)
         self.values = _resolved(self.bindings)
+        # python-dotenv keeps the last binding of a key, and so does the reading. Indexed once
+        # (with where each binding starts): a map may have thousands of places in one file.
+        self._last = {b.key: i for i, b in enumerate(self.bindings) if b.key is not None}
+        self._starts = list(accumulate((len(b.original.string) for b in self.bindings), initial=0))
 
     def _binding(self, key: str) -> Binding | None:
-        # python-dotenv keeps the last binding of a key, and so does the reading.
-        found = [b for b in self.bindings if b.key == key]
-        return found[-1] if found else None
+        index = self._last.get(key)
+        return None if index is None else self.bindings[index]
 
     def read(self, locator: str) -> Reading:
         binding = self._binding(locator)
@@ -177,7 +181,7 @@ class DotenvDocument:
         else:
             spelled = f"'{source}'" if literal else _spelled(source, match["value"])
             line = match["lead"] + spelled + match["rest"]
-        start = sum(len(b.original.string) for b in self.bindings[: self.bindings.index(binding)])
+        start = self._starts[self._last[locator]]
         return self.text[:start] + line + self.text[start + len(original) :]
 
 
