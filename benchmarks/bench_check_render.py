@@ -7,7 +7,9 @@ template from the answers and writes nothing) and against `python -c pass` (the 
 Rows: a warm check (answered from the check cache), a full check (one file changed before each
 run, so the cache never answers), a cold check on a hand-written map of 15 places, the same
 15 places in a git repository of 20,000 tracked files (the copy search reads every one; one
-tracked file changed before each run) and its warm check, render with nothing to do, copier.
+tracked file changed before each run) and its warm check, render with nothing to do, a check
+on a 1,000,000-line backend/.env beside python-dotenv's `dotenv_values` on the same file
+(stopped after --cap seconds: it is quadratic), a check on a map of 20,000 places, copier.
 Prints medians over N runs (wall clock, each a fresh process, as in a pre-commit hook) and the
 median peak memory (max RSS).
 """
@@ -24,6 +26,8 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import big_inputs
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -54,7 +58,11 @@ def timed(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
+    parser.add_argument(
+        "--cap", type=float, default=300, help="stop dotenv_values on the big file after this"
+    )
+    arguments = parser.parse_args()
+    runs = arguments.runs
     # Byte-compile envsync as an installed wheel is, whatever PYTHONDONTWRITEBYTECODE says:
     # otherwise every timed run would compile it again.
     import envsync
@@ -100,6 +108,7 @@ def main() -> None:
                 *timed(check, large, runs, warm(check, large)),
             ),
             ("envsync render (nothing to do)", *timed([envsync, "render"], project, runs)),
+            *big_input_rows(project, envsync, arguments.cap),
             ("copier recopy --pretend", *timed(copier, project, max(3, runs // 3))),
         ]
     baseline, floor = rows[-1][1], rows[0][1]
@@ -113,6 +122,28 @@ def main() -> None:
             f"| {name:<36} | {seconds * 1000:6.1f} ms | {baseline / seconds:8.1f}x "
             f"| {seconds / floor:8.1f}x | {mib:5.1f} MiB |"
         )
+
+
+def big_input_rows(project: Path, envsync: str, cap: float) -> list[tuple[str, float, float]]:
+    """A check on a 1,000,000-line .env beside python-dotenv's ``dotenv_values`` on the same
+    file, and a check on a map of 20,000 places (one run each: they are slow by nature)."""
+    env_project = big_inputs.big_env(project, envsync)
+    env_file = env_project / "backend/.env"
+    seconds, mib, stopped = big_inputs.dotenv_values_run(env_file, cap)
+    lines = f"{big_inputs.ENV_LINES:,}-line .env"
+    map_project = big_inputs.big_map(project, envsync)
+    return [
+        (f"check, {lines}", *timed([envsync, "check"], env_project, 1, touch(env_file))),
+        (
+            f"dotenv_values, same file{' (stopped)' if stopped else ''}",
+            seconds,
+            mib,
+        ),
+        (
+            f"check, {big_inputs.MAP_PLACES:,} places",
+            *timed([envsync, "check"], map_project, 3, touch(map_project / "backend/.env")),
+        ),
+    ]
 
 
 def touch(path: Path) -> Callable[[int], None]:

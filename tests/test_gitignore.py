@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from envsync import file_io, gitignore
-from tests.conftest import envsync
+from tests.conftest import envsync, envsync_process, snapshot
 from tests.git_repo import git as _git
 
 
@@ -115,3 +115,58 @@ def test_a_stale_temporary_file_is_ignored(project: Path) -> None:
     stale = project / "backend" / f"..env.k3j2{file_io.TEMPORARY_SUFFIX}"
     stale.write_text("DATABASE_URL=postgresql://u:secret@h/d\n")
     assert _staged_after_add_all(project) == set()
+
+
+# --- rules git applies after the line (issue 22, item 5) ------------------------------------
+
+
+def _refused_by_git(project: Path, *command: str) -> str:
+    """``command`` through the console script: exit 2, one line, nothing written."""
+    before = snapshot(project)
+    result = envsync_process(*command, cwd=project)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, lines
+    assert snapshot(project) == before
+    return lines[0]
+
+
+@pytest.mark.parametrize("command", [("set", "db_password=N3w-secret"), ("render",), ("check",)])
+def test_a_nested_rule_that_un_ignores_the_env_file_is_refused(
+    project: Path, command: tuple[str, ...]
+) -> None:
+    """The repro: backend/.gitignore's `!.env` overrode the root line; set wrote the password
+    into an unignored backend/.env and every render appended the root line again."""
+    (project / "backend/.gitignore").write_text("!.env\n")
+    _repository(project)
+    _git("rm", "-q", "--cached", "backend/.env", cwd=project)
+    _git("commit", "-q", "-m", "untrack", cwd=project)
+    line = _refused_by_git(project, *command)
+    assert line == (
+        "envsync: backend/.env: holds the password and git would not ignore it even with the "
+        "line envsync adds to .gitignore: backend/.gitignore:1 '!.env' un-ignores it; remove "
+        "that rule, or ignore the file there"
+    )
+    assert "backend/.env" in _staged_after_add_all(project)  # as the user left it
+
+
+def test_a_line_already_there_is_never_appended_again(project: Path) -> None:
+    """A `!` after envsync's line wins; appending the line a second time is refused, naming it."""
+    ignore = project / ".gitignore"
+    ignore.write_text(f"{gitignore.COMMENT}\n/backend/.env\n*.envsync-tmp\n!/backend/.env\n")
+    number = ignore.read_text().splitlines().index("!/backend/.env") + 1
+    _repository(project)
+    _git("rm", "-q", "--cached", "backend/.env", cwd=project)
+    _git("commit", "-q", "-m", "untrack", cwd=project)
+    line = _refused_by_git(project, "render")
+    assert f".gitignore:{number} '!/backend/.env' un-ignores it" in line
+    assert ignore.read_text().count("/backend/.env\n") == 2  # its own, and the user's `!` line
+    assert ignore.read_text().count(gitignore.COMMENT) == 1
+
+
+def test_with_lines_adds_each_line_once() -> None:
+    current = "/.env\n"
+    assert gitignore.with_lines(current, ["/.env"]) == current
+    assert gitignore.with_lines(current, ["/.env", "/b/.env"]) == (
+        f"/.env\n{gitignore.COMMENT}\n/b/.env\n"
+    )

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
 from envsync import file_io
+from envsync.errors import EnvsyncError
 
 IGNORE_FILE = ".gitignore"
 # A write killed before its rename leaves `.<name>.<random>.envsync-tmp` holding the new content.
@@ -111,14 +112,73 @@ def missing_lines(project_dir: Path, secret_paths: Iterable[str]) -> list[str]:
 
 
 def with_lines(current: str | None, lines: list[str]) -> str:
-    """``current`` (``.gitignore``'s text, None when absent) with ``lines`` appended.
+    """``current`` (``.gitignore``'s text, None when absent) with ``lines`` appended, each
+    only once: a line already there that does not work would not work twice.
 
     At the end, because the last matching rule wins: an earlier ``!`` cannot undo them.
     """
     text = current or ""
+    present = {line.strip() for line in text.splitlines()}
+    new = [line for line in lines if line not in present]
+    if not new:
+        return text
     if text and not text.endswith("\n"):
         text += "\n"
-    return text + "".join(f"{line}\n" for line in [COMMENT, *lines])
+    return text + "".join(f"{line}\n" for line in [COMMENT, *new])
+
+
+def check_ignored(project_dir: Path, paths: Iterable[str], new_text: str) -> None:
+    """Refuse when git would still not ignore one of ``paths`` once ``.gitignore`` reads
+    ``new_text``: a rule of a ``.gitignore`` deeper in the tree (``backend/.gitignore`` with
+    ``!.env``), or a ``!`` after the line, wins over it.
+
+    git itself is asked, in a scratch tree holding the new ``.gitignore`` and the project's
+    ``.gitignore`` files on the way to each path; nothing in the project is written.
+    """
+    import tempfile  # only a plan that adds ignore lines gets here
+
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return
+    with tempfile.TemporaryDirectory(prefix="envsync-ignore-") as scratch:
+        tree = Path(scratch) / "tree"
+        tree.mkdir()
+        (tree / IGNORE_FILE).write_text(new_text)
+        for nested in _nested_ignore_files(wanted):
+            found = file_io.read(project_dir, nested)
+            if found is not None:
+                (tree / nested).parent.mkdir(parents=True, exist_ok=True)
+                (tree / nested).write_text(found.text)
+        if _git(tree, ["init", "--quiet", "--bare", f"{scratch}/git"], b"") is None:
+            return
+        result = _git(
+            tree,
+            ["check-ignore", "--no-index", "--verbose", "--non-matching", "--stdin", "-z"],
+            "".join(f"{path}\0" for path in wanted).encode(),
+            f"--git-dir={scratch}/git",
+            f"--work-tree={tree}",
+        )
+    if result is None or result.returncode not in (0, 1):
+        return
+    fields = result.stdout.decode().split("\0")
+    for source, line, rule, path in zip(*[iter(fields)] * 4, strict=False):
+        if not rule or rule.startswith("!"):
+            winner = f"{source}:{line} '{rule}' un-ignores it" if rule else "no rule ignores it"
+            raise EnvsyncError(
+                f"{path}: holds the password and git would not ignore it even with the line "
+                f"envsync adds to {IGNORE_FILE}: {winner}; remove that rule, or ignore the "
+                "file there"
+            )
+
+
+def _nested_ignore_files(paths: list[str]) -> list[str]:
+    """The ``.gitignore`` files below the root that git reads for ``paths``."""
+    nested = {
+        str(PurePosixPath(*PurePosixPath(path).parts[:depth]) / IGNORE_FILE)
+        for path in paths
+        for depth in range(1, len(PurePosixPath(path).parts))
+    }
+    return sorted(nested)
 
 
 def tracked(project_dir: Path, paths: Iterable[str]) -> set[str]:

@@ -189,6 +189,7 @@ def _ignore_change(
     current = ws.text(gitignore.IGNORE_FILE)
     original = ws.originals.get(gitignore.IGNORE_FILE)
     new = file_io.keep_conventions(current, gitignore.with_lines(current, lines))
+    gitignore.check_ignored(project_dir, [p for p in present if p not in committed], new)
     ws.texts[gitignore.IGNORE_FILE] = new
     findings = tuple(
         Finding(gitignore.IGNORE_FILE, line, "ignored (holds the password)", "not ignored")
