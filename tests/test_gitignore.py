@@ -5,6 +5,7 @@ git is the judge throughout: ``git add -A`` after the command must not stage the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,25 @@ def test_with_lines_adds_each_line_once() -> None:
     assert gitignore.with_lines(current, ["/.env", "/b/.env"]) == (
         f"/.env\n{gitignore.COMMENT}\n/b/.env\n"
     )
+
+
+@pytest.mark.parametrize("command", [("set", "db_password=N3w-secret"), ("rotate", "--files-only")])
+def test_local_mode_gives_no_new_password_to_a_file_git_tracks(
+    make_project: Callable[..., Path], command: tuple[str, ...]
+) -> None:
+    """The repro: backend/.env tracked by mistake in local mode; set wrote the new password into
+    it (exit 0). Refused with the command that untracks it; after it, set works."""
+    project = make_project(secret_storage="local")
+    _repository(project)
+    _git("add", "-f", "backend/.env", cwd=project)
+    _git("commit", "-q", "-m", "tracked by mistake", cwd=project)
+    line = _refused_by_git(project, *command)
+    assert line == (
+        "envsync: backend/.env: git tracks it, and secret_storage: local keeps the password out "
+        "of tracked files; run `git rm --cached backend/.env` (the file stays), then run "
+        "envsync again"
+    )
+    assert _git("rm", "-q", "--cached", "backend/.env", cwd=project).returncode == 0
+    done = envsync_process(*command, cwd=project)
+    assert done.returncode == 0, done.stderr
+    assert "backend/.env" not in _staged_after_add_all(project)

@@ -191,3 +191,18 @@ def tracked(project_dir: Path, paths: Iterable[str]) -> set[str]:
     if result is None or result.returncode != 0:
         return set()
     return {name for name in result.stdout.decode().split("\0") if name}
+
+
+def refuse_tracked(project_dir: Path, password_files: Iterable[str]) -> None:
+    """With ``secret_storage: local``, a password file git tracks gets no new password: the
+    next commit would publish it. The fix keeps the file and stops tracking it."""
+    tracked_files = sorted(tracked(project_dir, password_files))
+    if tracked_files:
+        import shlex
+
+        names = " ".join(shlex.quote(path) for path in tracked_files)
+        raise EnvsyncError(
+            f"{tracked_files[0]}: git tracks it, and secret_storage: local keeps the password "
+            f"out of tracked files; run `git rm --cached {names}` (the file stays), then run "
+            "envsync again"
+        )

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync import compare, file_io
+from envsync import compare, file_io, local_secret
 from envsync import facts as facts_module
 from envsync.drift import Finding
 from envsync.errors import EnvsyncError, FormatError, UnrepairableError
@@ -163,6 +163,11 @@ def plan(
         )
     from envsync.answers import ANSWERS_FILE
 
+    if strict and facts.answers.secret_storage == local_secret.LOCAL:
+        from envsync import gitignore
+
+        env_files = _env_files(place_map, private)
+        gitignore.refuse_tracked(project_dir, [c.path for c in changes if c.path in env_files])
     # The answers last: a project with answers is one envsync manages.
     changes.sort(key=lambda change: change.path == ANSWERS_FILE)
     inputs = (ANSWERS_FILE, MAP_FILE, *ws.originals)
@@ -176,12 +181,7 @@ def _ignore_change(
     before there is a repository: its first ``git add -A`` must not take them. Written first."""
     from envsync import gitignore
 
-    env_files = sorted(
-        path
-        for path in private
-        if any(p.file == path and p.format in PRIVATE_FORMATS for p in place_map.places)
-    )
-    present = [path for path in env_files if ws.text(path) is not None]
+    present = [path for path in sorted(_env_files(place_map, private)) if ws.text(path) is not None]
     committed = gitignore.tracked(project_dir, present)
     lines = gitignore.missing_lines(project_dir, [p for p in present if p not in committed])
     if not lines:
@@ -198,6 +198,15 @@ def _ignore_change(
     return Change(
         gitignore.IGNORE_FILE, current, new, bool(original and original.bom), False, findings
     )
+
+
+def _env_files(place_map: PlaceMap, private: set[str]) -> set[str]:
+    """The files of ``private`` that hold a secret as a dotenv value: the git-ignored ones."""
+    return {
+        path
+        for path in private
+        if any(p.file == path and p.format in PRIVATE_FORMATS for p in place_map.places)
+    }
 
 
 def _apply_edits(edits: list[compare.Edit], ws: Workspace) -> None:
