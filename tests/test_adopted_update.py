@@ -7,8 +7,6 @@ import re
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import BIN, envsync, snapshot
 from tests.layouts import INCIDENT, git_project
 from tests.test_copier_update import _commit_all, _git, _template_repo
@@ -27,11 +25,6 @@ def _section_template(template: Path) -> Path:
     return path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 23.2: adopt's section text is not yet the template's (one source, pipeline)",
-)
 def test_copier_update_with_a_changed_section_leaves_no_conflict_markers(
     template_src: Path, tmp_path: Path
 ) -> None:

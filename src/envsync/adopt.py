@@ -122,7 +122,13 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         places=(
             *(f.place for f in found.found if f.place is not None),
             *added,
-            *(() if found.section else section.places(instructions, found, home)),
+            *(
+                ()
+                if found.section
+                else section.places(
+                    instructions, adopted, home, published=found.database.port is not None
+                )
+            ),
         ),
         compose_files=found.compose_files,
         ignores=tuple(Ignore(place.file, place.key) for place in found.excluded),
@@ -133,7 +139,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     rewrites = [plan.Rewrite(MAP_FILE, map_text)]
     if not found.section:
         current = file_io.read(project_dir, instructions)
-        text = section.appended(current, found, adopted, home, place_map)
+        text = section.appended(current, adopted, home, published=found.database.port is not None)
         rewrites.append(plan.Rewrite(instructions, text, ("credentials section",)))
     rewrites.append(
         plan.Rewrite(ANSWERS_FILE, answers.dump(raw), private=storage != local_secret.LOCAL)

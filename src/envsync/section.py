@@ -1,98 +1,76 @@
-"""The credentials section adopt appends to CLAUDE.md (or AGENTS.md): its places and its text,
-opened with the template's own BEGIN line, so ``copier update`` and adopt agree on it."""
+"""The credentials section adopt appends to CLAUDE.md (or AGENTS.md): the template's own text
+and places, rendered with the adopted answers, so ``copier update`` and adopt agree on it."""
 
 from __future__ import annotations
 
-import re
-from pathlib import PurePosixPath
+from dataclasses import replace
 
-from envsync import answers, file_io
+from envsync import answers, file_io, render
+from envsync.errors import EnvsyncError
 from envsync.formats import markdown_section
-from envsync.places.discovery import Discovery
+from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import Place, PlaceMap
+from envsync.places.model import Place
 
-# The template's BEGIN line (template/CLAUDE.md.jinja), word for word.
-SECTION_BEGIN = (
-    f"{markdown_section.BEGIN}{markdown_section.DEFAULT_SECTION} (managed by envsync: change a "
-    "value with `envsync set KEY=VALUE`) -->"
-)
-SECTION_END = f"{markdown_section.END}{markdown_section.DEFAULT_SECTION} -->"
+# The template file whose section adopt appends: one text for copier copy and adopt.
+TEMPLATE_FILE = "CLAUDE.md"
+# The section's labels that give an address on this machine.
+_HOST_VIEW = ("host", "port", "app url", "alembic url")
 
 
-def places(path: str, found: Discovery, home: str | None) -> tuple[Place, ...]:
-    places = [
-        Place(path, "markdown", "service", "{db_service}"),
-        Place(path, "markdown", "user", "{db_user}"),
-        Place(path, "markdown", "password", _password_line(home)),
-        Place(path, "markdown", "database", "{db_name}"),
-    ]
-    if found.database.port is not None:
-        places += [
-            Place(path, "markdown", "host", "{db_host}"),
-            Place(path, "markdown", "port", "{db_port}"),
-        ]
-    return tuple(places)
+def _from_template(
+    adopted: answers.Answers, home: str | None, published: bool
+) -> tuple[str, tuple[Place, ...]]:
+    """The template's CLAUDE.md for these answers and the places its section has (the
+    template's map, markdown places); in local mode, the password line names ``home``. A
+    database that publishes no port has no address on this machine: no host, port or URL."""
+    text = render.template_for(TEMPLATE_FILE, adopted)
+    map_text = render.template_for(MAP_FILE, adopted)
+    if text is None or map_text is None:
+        raise EnvsyncError(f"{TEMPLATE_FILE}: the template has no section; please report")
+    own = tuple(p for p in map_file.parse(map_text).places if p.format == "markdown")
+    if adopted.secret_storage == answers.LOCAL and home is not None:
+        kept = next(p.value for p in own if p.key == "password")
+        assert isinstance(kept, str)
+        line = f"in no file git tracks (secret_storage: local): {home}"
+        text = text.replace(
+            f"password{markdown_section.FIELD_SEPARATOR}{kept}\n",
+            f"password{markdown_section.FIELD_SEPARATOR}{line}\n",
+        )
+        own = tuple(replace(p, value=line) if p.key == "password" else p for p in own)
+    if not published:
+        own = tuple(p for p in own if p.key not in _HOST_VIEW)
+        labels = tuple(f"{key}{markdown_section.FIELD_SEPARATOR}" for key in _HOST_VIEW)
+        text = "".join(line for line in text.splitlines(True) if not line.startswith(labels))
+    return text, own
 
 
-def _password_line(home: str | None) -> str:
-    if home is None:
-        return "{db_password}"
-    return f"in no file git tracks (secret_storage: local): {home}"
-
-
-def _lines(
-    found: Discovery, adopted: answers.Answers, home: str | None, place_map: PlaceMap
-) -> list[str]:
-    db = found.database
-    values = {
-        "service": adopted.db_service,
-        "user": adopted.db_user,
-        "password": _password_line(home).format(db_password=adopted.db_password),
-        "database": adopted.db_name,
-    }
-    if db.port is not None:
-        values |= {"host": adopted.db_host, "port": str(adopted.db_port)}
-    longest = max((len(run) for v in values.values() for run in re.findall("`+", v)), default=0)
-    fence = "`" * max(3, longest + 1)
-    files = ", ".join(dict.fromkeys(p.file for p in place_map.places if p.format != "markdown"))
-    compose = " -f ".join(PurePosixPath(path).name for path in db.files)
-    where = f" in {db.directory}/" if db.directory != "." else ""
-    return [
-        SECTION_BEGIN,
-        "## Database credentials (development only)",
-        "",
-        f"The local database is the `{db.service}` service of {db.files[0]} "
-        f"(`docker compose -f {compose} up -d {db.service}`{where}). Never use these "
-        "credentials in production.",
-        "",
-        f"{fence}text",
-        *(f"{label}{markdown_section.FIELD_SEPARATOR}{value}" for label, value in values.items()),
-        fence,
-        "",
-        f"- envsync keeps these values in step in {files} and this section ({MAP_FILE} lists "
-        "every place): change one with `envsync set KEY=VALUE`, never by hand.",
-        "- `envsync check` says whether they agree; `envsync doctor` explains a refused "
-        "connection.",
-        "- The postgres image applies `POSTGRES_*` only when its volume is first created: after "
-        "a password change, `envsync doctor` shows how to update the running database.",
-        SECTION_END,
-    ]
+def places(
+    path: str, adopted: answers.Answers, home: str | None, *, published: bool
+) -> tuple[Place, ...]:
+    """The section's places, as the template's map has them, in ``path``."""
+    return tuple(replace(p, file=path) for p in _from_template(adopted, home, published)[1])
 
 
 def appended(
     current: file_io.TextFile | None,
-    found: Discovery,
     adopted: answers.Answers,
     home: str | None,
-    place_map: PlaceMap,
+    *,
+    published: bool,
 ) -> str:
-    """The file with the section appended after every byte of the user's text."""
-    text = current.text if current is not None else f"# {adopted.project_name}\n"
+    """The template's CLAUDE.md when there is none; else the file with the template's section
+    appended after every byte of the user's text."""
+    rendered, _ = _from_template(adopted, home, published)
+    if current is None:
+        return rendered
+    lines = rendered.splitlines()
+    begin = next(i for i, line in enumerate(lines) if line.startswith(markdown_section.BEGIN))
+    end = next(i for i, line in enumerate(lines) if line.startswith(markdown_section.END))
+    text = current.text
     newline = "\r\n" if "\r\n" in text else "\n"
     if text and not text.endswith("\n"):
         text += newline
     if text.strip() and not text.endswith(newline * 2):
         text += newline
-    lines = _lines(found, adopted, home, place_map)
-    return text + newline.join(lines) + newline
+    return text + newline.join(lines[begin : end + 1]) + newline
