@@ -30,7 +30,7 @@ def _copy(project: Path, name: str) -> Path:
 
 def _commit(root: Path, envsync: str) -> None:
     subprocess.run([*GIT, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*GIT, "commit", "-q", "-m", "big input"], cwd=root, check=True)
+    subprocess.run([*GIT, "commit", "-q", "--allow-empty", "-m", "big input"], cwd=root, check=True)
     result = subprocess.run([envsync, "check"], cwd=root, capture_output=True)
     if result.returncode != 0:
         raise SystemExit(f"{root.name} is not in sync: {result.stdout!r} {result.stderr!r}")
