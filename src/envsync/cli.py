@@ -154,7 +154,7 @@ app.add_typer(db_app, name="db")
 @db_app.command("up")
 @_user_errors
 def db_up(project_dir: ProjectDir = Path(".")) -> None:
-    """Start the database docker-compose.yml describes, initialising its volume once."""
+    """Start the map's compose database service, initialising its volume once."""
     from envsync.live import local_database
 
     started = local_database.up(project_dir)
@@ -162,6 +162,11 @@ def db_up(project_dir: ProjectDir = Path(".")) -> None:
         f"database {started.service} listening on {started.host}:{started.port} "
         f"(data: {local_database.VOLUMES_DIR / started.service}); stop it with `envsync db down`"
     )
+    for directory in started.opened:
+        typer.echo(
+            f"opened {directory} to others for search only (o+x) so the server's user reaches "
+            "its data; `envsync db down` closes it again"
+        )
     if started.stale_volume:
         typer.echo(
             "already initialised: changed POSTGRES_* are not applied (like the postgres image); "
@@ -175,7 +180,12 @@ def db_down(project_dir: ProjectDir = Path(".")) -> None:
     """Stop the embedded database; its data directory is kept, like a volume."""
     from envsync.live import local_database
 
-    typer.echo("stopped" if local_database.down(project_dir) else "not running")
+    stopped, closed = local_database.down(project_dir)
+    typer.echo("stopped" if stopped else "not running")
+    for directory in closed:
+        typer.echo(
+            f"closed {directory} again (o-x): opened by `envsync db up` for the server's user"
+        )
 
 
 @db_app.command("status")

@@ -13,7 +13,7 @@ from envsync import answers, apply, copies, file_io, local_secret, plan, render,
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import AnswersError
-from envsync.live import rotation
+from envsync.live import change_order, rotation
 from envsync.live.rotation import LiveOutcome
 from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
@@ -96,9 +96,16 @@ def set_facts(
     apply.check_writable(project_dir, new_plan.changes)
     old = rotation.current(project_dir)
     before = copies.secret_values(facts_module.from_answers(old, place_map)) if old else {}
-    # Last check before any write: a database that refuses the new values stops everything here.
-    live = rotation.change_live(project_dir, old, validated, files_only=files_only)
-    apply.apply(project_dir, new_plan.changes)
+    # A database that refuses the new values stops everything before the files are written.
+    live = change_order.change_and_write(
+        project_dir,
+        old,
+        validated,
+        new_plan.changes,
+        keys=[a.partition("=")[0] for a in assignments],
+        secret_values={k: new_facts.values[k] for k in given if k in new_facts.secret},
+        files_only=files_only,
+    )
     secret_history.record(project_dir, before)
     secret_history.record(project_dir, copies.secret_values(new_facts))
     return new_plan, live

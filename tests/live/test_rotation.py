@@ -14,6 +14,7 @@ from envsync.facts import load_answers
 from envsync.live import binaries, compose, rotation, server
 from envsync.live.server import ServerSpec, free_port
 from tests.conftest import alembic, envsync, snapshot
+from tests.live.native import native_server
 from tests.readers import connect_to_compose_database, from_compose
 
 NEW_PASSWORD = "n3w 'pass' w@rd%$x"
@@ -40,7 +41,7 @@ def test_set_password_changes_the_embedded_database_then_the_files(live_project:
     _keep_a_row(live_project)
     result = envsync("set", f"db_password={NEW_PASSWORD}", cwd=live_project)
     assert result.returncode == 0, result.stderr
-    assert "changed the embedded database" in result.stdout
+    assert "changed the password of role myproject_user in the embedded database" in result.stdout
     assert NEW_PASSWORD not in result.stdout
     current = alembic("current", project=live_project)
     assert current.returncode == 0, current.stderr
@@ -91,9 +92,10 @@ def test_a_server_reached_only_over_tcp_takes_the_password_with_the_old_one(
     port = free_port()
     assert envsync("set", "--files-only", f"db_port={port}", cwd=project).returncode == 0
     values = load_answers(project)
-    data_dir = live_dir / "elsewhere"  # not the project's volume: only TCP leads to it
-    server.start(ServerSpec(values.db_user, values.db_password, values.db_name, port, data_dir))
-    try:
+    # Not started by envsync (no volume of this project, no envsync socket): only TCP leads to
+    # it, and it is this project's because it takes the project's current login.
+    spec = ServerSpec(values.db_user, values.db_password, values.db_name, port, live_dir / "tcp")
+    with native_server(spec):
         assert alembic("upgrade", "head", project=project).returncode == 0
         _keep_a_row(project)
         result = envsync("set", f"db_password={NEW_PASSWORD}", cwd=project)
@@ -106,18 +108,18 @@ def test_a_server_reached_only_over_tcp_takes_the_password_with_the_old_one(
         assert refused.returncode == 2
         assert "ALTER ROLE" in refused.stderr and "RENAME TO" in refused.stderr
         assert NEW_PASSWORD not in refused.stderr
-    finally:
-        server.stop(data_dir)
 
 
 def test_another_projects_server_on_the_port_stops_the_change(
-    project: Path, another_projects_server: int
+    project: Path, another_projects_server: int, live_dir: Path
 ) -> None:
     before = snapshot(project)
     result = envsync("set", f"db_password={NEW_PASSWORD}", cwd=project)
     assert result.returncode == 2
-    assert f"a server answers on 127.0.0.1:{another_projects_server} but refuses" in result.stderr
-    assert "nothing was written" in result.stderr
+    port = another_projects_server
+    assert f"another envsync database (data directory {live_dir}" in result.stderr
+    assert f"answers on 127.0.0.1:{port}; it is not this project's database" in result.stderr
+    assert "nothing written" in result.stderr
     assert snapshot(project) == before
 
 
@@ -187,7 +189,7 @@ def test_compose_exec_argv_and_its_sql_against_a_real_server(live_project: Path)
 def test_db_up_warns_about_unapplied_values_only_when_they_changed(
     live_project: Path, changed: bool
 ) -> None:
-    assert envsync("db", "down", cwd=live_project).stdout.strip() == "stopped"
+    assert envsync("db", "down", cwd=live_project).stdout.splitlines()[0] == "stopped"
     if changed:
         assert envsync("set", "db_password=changed-later", cwd=live_project).returncode == 0
     restarted = envsync("db", "up", cwd=live_project)

@@ -13,6 +13,7 @@ from envsync import check_cache, copies, installed, local_secret
 from envsync.commands.outcome import Outcome
 from envsync.drift import MASK, Finding, shown, visible
 from envsync.errors import EnvsyncError
+from envsync.live import interrupted
 from envsync.plan import Plan, load_plan
 from envsync.redact import secret_spellings
 
@@ -27,6 +28,9 @@ def findings(project_dir: Path) -> tuple[list[Finding], Plan]:
     current = load_plan(project_dir, strict=False)
     outside = copies.search(project_dir, current.facts, current.place_map)
     found = [*current.findings, *outside.findings]
+    unfinished = interrupted.finding(project_dir)
+    if unfinished is not None:
+        found.insert(0, unfinished)
     if current.facts.answers.secret_storage != local_secret.LOCAL:
         if not found:
             inputs = (*current.inputs, *outside.read)
@@ -87,7 +91,7 @@ def _lines(drift: list[Finding], show_secrets: bool) -> list[str]:
             lines.append(f"{f.path}:{f.line}: {f.key}: {f.expected} outside the map ({found})")
         else:
             lines.append(f"{f.path}: {f.key}: expected {expected}, found {found}")
-    drifted = {f.path for f in drift if f.kind != copies.KIND}
+    drifted = {f.path for f in drift if f.kind != copies.KIND} - {interrupted.JOURNAL}
     if drifted:
         lines.append(
             f"{len(drifted)} file(s) drifted from .copier-answers.yml; run `envsync render` "

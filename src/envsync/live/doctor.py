@@ -6,27 +6,21 @@ head there."""
 from __future__ import annotations
 
 import json
-import os
-import re
 import shlex
 import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from envsync import database_url, file_io, local_secret, plan
+from envsync import local_secret, plan
 from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
-from envsync.drift import MASK
-from envsync.errors import FormatError
-from envsync.facts import load_answers
-from envsync.formats import dotenv_file
-from envsync.live import binaries, compose, driver, server
-from envsync.live.local_database import VOLUMES_DIR
+from envsync.live import binaries, compose, driver, interrupted, project_database, server
+from envsync.live.project_database import ProjectDatabase
+from envsync.live.schema import Check, Status, alembic_check, vector_check
 from envsync.sql_text import identifier, literal
 
 if TYPE_CHECKING:
@@ -34,68 +28,53 @@ if TYPE_CHECKING:
 
     Connection = psycopg.Connection[tuple[Any, ...]]
 
-# A migration that creates pgvector: op.execute("CREATE EXTENSION IF NOT EXISTS vector") and kin.
-_CREATES_VECTOR = re.compile(r"create\s+extension\s+(if\s+not\s+exists\s+)?\W?vector\b", re.I)
-
-
-class Status(Enum):
-    OK = "ok"
-    PROBLEM = "problem"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: Status
-    message: str
+__all__ = ["Check", "Status", "diagnose"]
 
 
 @dataclass(frozen=True)
 class _Context:
-    project_dir: Path
-    answers: Answers
+    database: ProjectDatabase
+    #: What the application and Alembic connect with (the map's host-view URL).
     url: DatabaseUrl
     files_agree: bool
     show_secrets: bool
 
-    def secret(self, value: str) -> str:
-        return value if self.show_secrets else MASK
+    @property
+    def project_dir(self) -> Path:
+        return self.database.project_dir
 
-
-def _app_url(project_dir: Path, answers: Answers) -> DatabaseUrl:
-    """DATABASE_URL from backend/.env: what the application and Alembic connect with."""
-    shown = f"{answers.backend_dir}/.env"
-    found = file_io.read(project_dir, shown)
-    if found is None:
-        raise FormatError(path=shown, message="not found; run `envsync render` to create it")
-    raw = dotenv_file.values(found.text).get(dotenv_file.URL_KEY)
-    parsed = database_url.parse(raw or "")
-    if parsed is None or not parsed.user or parsed.password is None or not parsed.host:
-        raise FormatError(
-            path=shown,
-            message="DATABASE_URL is missing or is not a postgresql URL with user, password, host",
-        )
-    return parsed
+    @property
+    def answers(self) -> Answers:
+        return self.database.facts.answers
 
 
 def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check]:
     """Each check as it completes; stops at the first failure the later checks depend on."""
-    answers = load_answers(project_dir)
-    url = _app_url(project_dir, answers)
+    database = project_database.load(project_dir)
     findings = plan.load_plan(project_dir).findings
-    context = _Context(project_dir, answers, url, not findings, show_secrets)
-    if findings:
+    unfinished = interrupted.pending(project_dir)
+    if unfinished is not None:
+        yield Check("files agree", Status.PROBLEM, interrupted.advice(unfinished))
+    elif findings:
         first = findings[0]
         yield Check(
             "files agree",
             Status.PROBLEM,
-            f"{len(findings)} value(s) drifted from .copier-answers.yml, first "
+            f"{len(findings)} value(s) drifted from the facts, first "
             f"{first.path}: {first.key}; run `envsync check`, then `envsync render`",
         )
     else:
-        yield Check("files agree", Status.OK, "every file agrees with .copier-answers.yml")
-    yield _container_check(context)
+        yield Check("files agree", Status.OK, "every place of the map agrees with the facts")
+    yield _container_check(database.facts.answers)
+    if database.app is None:
+        yield Check(
+            "server reachable",
+            Status.SKIPPED,
+            f"the map has no host-view URL: service {database.service} publishes no port, "
+            "so only its containers reach it",
+        )
+        return
+    context = _Context(database, database.app.url, not findings, show_secrets)
     reachable = _reachable_check(context)
     yield reachable
     if reachable.status is not Status.OK:
@@ -104,16 +83,17 @@ def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check
     yield login
     if connection is None:
         return
+    ini = database.alembic_files[0] if database.alembic_files else None
     with connection:
-        if answers.use_pgvector:
-            yield _vector_check(context, connection)
-        yield _alembic_check(context, connection)
+        if context.answers.use_pgvector:
+            yield vector_check(project_dir, ini, connection)
+        yield alembic_check(project_dir, ini, connection)
 
 
-def _container_check(context: _Context) -> Check:
+def _container_check(answers: Answers) -> Check:
     """The incident's ``docker inspect`` step: what the running container was really given."""
     name = "container environment"
-    container = context.answers.db_container
+    container = answers.db_container
     if shutil.which("docker") is None:
         return Check(name, Status.SKIPPED, "docker is not on PATH: container not inspected")
     engine = compose.engine_problem()
@@ -134,9 +114,9 @@ def _container_check(context: _Context) -> Check:
         return Check(name, Status.SKIPPED, f"docker inspect {container}: {reason}")
     environment = dict(item.partition("=")[::2] for item in json.loads(result.stdout) or [])
     wanted = {
-        "POSTGRES_USER": context.answers.db_user,
-        "POSTGRES_PASSWORD": context.answers.db_password,
-        "POSTGRES_DB": context.answers.db_name,
+        "POSTGRES_USER": answers.db_user,
+        "POSTGRES_PASSWORD": answers.db_password,
+        "POSTGRES_DB": answers.db_name,
     }
     differ = [key for key, value in wanted.items() if environment.get(key) != value]
     if differ:
@@ -144,7 +124,7 @@ def _container_check(context: _Context) -> Check:
             name,
             Status.PROBLEM,
             f"container {container} runs with other {', '.join(differ)} than the files; "
-            f"recreate it: docker compose up -d --force-recreate {context.answers.db_service}",
+            f"recreate it: docker compose up -d --force-recreate {answers.db_service}",
         )
     return Check(name, Status.OK, f"container {container} runs with the files' POSTGRES_*")
 
@@ -179,7 +159,7 @@ class _Owner:
 def _owner(context: _Context) -> _Owner | None:
     """This project's embedded server or compose container on the URL's port, else ``None``."""
     port = context.url.port or 5432
-    embedded = server.status(_volume(context))
+    embedded = server.status(context.database.spec.data_dir)
     if embedded is not None and embedded.port == port:
         return _Owner("this project's embedded database (envsync db up)", embedded=embedded)
     container = compose.running_container(context.project_dir, context.answers.db_service)
@@ -282,7 +262,7 @@ def _refused_message(context: _Context) -> str:
     lines += [
         "or recreate the volume, which DESTROYS its data:",
         f"    docker compose down -v && docker compose up -d {service}",
-        f"    envsync db down && rm -rf {VOLUMES_DIR / service} && envsync db up"
+        f"    envsync db down && rm -rf {context.database.volume} && envsync db up"
         "    # the embedded database",
     ]
     if not context.show_secrets:
@@ -345,100 +325,9 @@ def _psql_command(psql: list[str], answers: Answers, sql: str) -> str:
     return shlex.join([*psql, "-U", answers.db_user, "-d", "postgres", "-c", sql])
 
 
-def _volume(context: _Context) -> Path:
-    return context.project_dir.absolute() / VOLUMES_DIR / context.answers.db_service
-
-
 def _is_ip(host: str) -> bool:
     try:
         socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
     except OSError:
         return False
     return True
-
-
-def _vector_check(context: _Context, connection: Connection) -> Check:
-    row = connection.execute(
-        "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
-    ).fetchone()
-    if row is None:
-        missing = f"the vector extension is not installed in {context.url.database}"
-        if _migrations_create_vector(context):
-            advice = (
-                f"run `cd {context.answers.backend_dir} && alembic upgrade head` "
-                "(a migration creates it)"
-            )
-        else:
-            advice = (
-                "no migration creates it: add one that runs `CREATE EXTENSION IF NOT EXISTS vector`"
-            )
-        return Check("pgvector", Status.PROBLEM, f"{missing}: {advice}")
-    return Check("pgvector", Status.OK, f"vector {row[0]} is installed")
-
-
-def _alembic_check(context: _Context, connection: Connection) -> Check:
-    name = "alembic"
-    backend = context.answers.backend_dir
-    try:
-        import alembic  # noqa: F401  (only whether it is installed)
-    except ImportError:
-        return Check(name, Status.SKIPPED, "alembic is not installed here: head not compared")
-    ini = context.project_dir / backend / "alembic.ini"
-    if not ini.is_file():
-        return Check(name, Status.SKIPPED, f"{backend}/alembic.ini not found")
-    try:
-        heads = set(_script_directory(ini).get_heads())
-    # Alembic runs the project's own env and revision files: any error there is a finding about
-    # the project, reported as one line, never a traceback.
-    except Exception as error:
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[-1]
-        return Check(name, Status.PROBLEM, f"alembic cannot read {backend}/alembic.ini: {reason}")
-    row = connection.execute("SELECT to_regclass('alembic_version') IS NOT NULL").fetchone()
-    exists = row is not None and row[0]
-    current = (
-        {row[0] for row in connection.execute("SELECT version_num FROM alembic_version")}
-        if exists
-        else set()
-    )
-    if current == heads:
-        return Check(name, Status.OK, f"at head ({', '.join(sorted(heads)) or 'no revisions'})")
-    return Check(
-        name,
-        Status.PROBLEM,
-        f"the database is at {', '.join(sorted(current)) or 'no revision'}, head is "
-        f"{', '.join(sorted(heads))}: run `cd {backend} && alembic upgrade head`",
-    )
-
-
-def _script_directory(ini: Path):  # type: ignore[no-untyped-def]
-    """Alembic's view of the migrations, as ``alembic`` run from the ini's directory sees them.
-
-    Alembic resolves a relative ``script_location`` against the working directory, and users run
-    it from the ini's directory (``cd backend && alembic upgrade head``); doctor runs elsewhere.
-    A ``package:path`` location is left to Alembic.
-    """
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config(str(ini))
-    location = config.get_main_option("script_location")
-    if location and not os.path.isabs(location) and ":" not in location:
-        # set_main_option interpolates: a literal % must be doubled.
-        config.set_main_option("script_location", str(ini.parent / location).replace("%", "%%"))
-    return ScriptDirectory.from_config(config)
-
-
-def _migrations_create_vector(context: _Context) -> bool:
-    """Whether a migration of the project creates pgvector (so upgrading is the right advice)."""
-    ini = context.project_dir / context.answers.backend_dir / "alembic.ini"
-    try:
-        directory = Path(_script_directory(ini).dir)
-    except Exception:  # an unreadable Alembic setup is the alembic check's finding, not this one
-        return False
-    for path in directory.rglob("*.py"):
-        try:
-            if _CREATES_VECTOR.search(path.read_text(encoding="utf-8", errors="replace")):
-                return True
-        except OSError:
-            continue
-    return False

@@ -25,6 +25,8 @@ __all__ = [
     "initialise",
     "initialised",
     "make_data_dir",
+    "start_over",
+    "unfinished",
     "validate",
 ]
 
@@ -40,11 +42,25 @@ class ServerSpec:
     data_dir: Path
 
 
+def _beside(data_dir: Path, what: str) -> Path:
+    """A file next to the volume (``.envsync/volumes/.db.pwfile``): inside the project's
+    git-ignored ``.envsync/``, where the server's user can reach it, never in /tmp."""
+    return data_dir.parent / f".{data_dir.name}.{what}"
+
+
+def unfinished(data_dir: Path) -> bool:
+    """Whether an initialisation began and never ended (initdb or ``CREATE DATABASE`` killed)."""
+    return _beside(Path(data_dir), "initialising").exists()
+
+
 def initialised(data_dir: Path) -> bool:
     """Whether the directory already holds a cluster, i.e. whether ``POSTGRES_*`` would be ignored.
 
-    Same test as the image's entrypoint: a non-empty ``PG_VERSION`` file.
+    Same test as the image's entrypoint (a non-empty ``PG_VERSION`` file), except that a volume
+    whose initialisation was cut short is not one: the next start redoes it.
     """
+    if unfinished(data_dir):
+        return False
     version = Path(data_dir) / "PG_VERSION"
     try:
         return version.is_file() and version.stat().st_size > 0
@@ -136,6 +152,8 @@ def initialise(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: RunAs) -
     """initdb + create POSTGRES_DB; on failure the directory is emptied again so that the next
     start retries from scratch instead of silently skipping initialisation (as a half-done
     volume would)."""
+    marker = _beside(data_dir, "initialising")
+    marker.touch()
     try:
         _initdb(spec, data_dir, bin_dir, run_as)
         _append_hba(data_dir)
@@ -144,13 +162,20 @@ def initialise(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: RunAs) -
     except BaseException:
         _empty_directory(data_dir)
         raise
+    marker.unlink()
+
+
+def start_over(data_dir: Path) -> None:
+    """Empty a volume whose initialisation was killed, so that the next start redoes it."""
+    _empty_directory(data_dir)
+    _beside(data_dir, "initialising").unlink(missing_ok=True)
 
 
 def _initdb(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: RunAs) -> None:
-    pw_dir = postmaster.private_dir(run_as)  # private 0700 directory owned by the server's user
-    pwfile = pw_dir / "pwfile"
+    pwfile = _beside(data_dir, "pwfile")
+    pwfile.unlink(missing_ok=True)  # left by a run killed before its finally
     try:
-        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(pwfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(spec.password + "\n")
         if run_as.uid is not None:
@@ -166,7 +191,7 @@ def _initdb(spec: ServerSpec, data_dir: Path, bin_dir: Path, run_as: RunAs) -> N
             check=False,
         )  # fmt: skip
     finally:
-        shutil.rmtree(pw_dir, ignore_errors=True)
+        pwfile.unlink(missing_ok=True)
     if result.returncode != 0:
         raise DatabaseError(
             f"initdb failed for {data_dir} (exit {result.returncode}): "

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envsync.answers import Answers
-from envsync.errors import AnswersError, LiveChangeError
+from envsync.errors import AnswersError, EnvsyncError, LiveChangeError
 from envsync.facts import load_answers
-from envsync.live import compose, driver, probe, server
-from envsync.live.local_database import VOLUMES_DIR
+from envsync.live import compose, driver, postmaster, probe, project_database, server
+from envsync.live.project_database import VOLUMES_DIR
 from envsync.sql_text import identifier, literal
 
 __all__ = ["LiveOutcome", "change_live", "change_sql", "current", "maintenance_database"]
@@ -67,13 +67,6 @@ def change_live(
         return LiveOutcome(
             False, f"the current answers are invalid: the database was not changed; {_VOLUME_NOTE}"
         )
-    if (old.db_user, old.db_password, old.db_name, old.db_port) == (
-        new.db_user,
-        new.db_password,
-        new.db_name,
-        new.db_port,
-    ):
-        return LiveOutcome(False, "")
     data_dir = project_dir.absolute() / VOLUMES_DIR / old.db_service
     embedded = server.status(data_dir)
     if embedded is not None:
@@ -81,9 +74,47 @@ def change_live(
     container = compose.running_container(project_dir, old.db_service)
     if container is not None:
         return _compose(project_dir, container, old, new)
-    if probe.answers(old.db_host, old.db_port):
-        return _tcp(old, new)
-    return LiveOutcome(False, f"no database of this project runs: {_VOLUME_NOTE}")
+    port = _published_port(project_dir, old)
+    if port is None:
+        return LiveOutcome(
+            False,
+            f"no database of this project runs (service {old.db_service} publishes no port and "
+            f"no container of it runs): {_VOLUME_NOTE}",
+        )
+    if not probe.answers(old.db_host, port):
+        return LiveOutcome(False, f"no database of this project runs: {_VOLUME_NOTE}")
+    other = postmaster.other_server_on(port)
+    if other is not None:
+        # Ours is not running (checked above): another checkout's or project's embedded server.
+        return _not_ours(f"another envsync database (data directory {other})", port, old, new)
+    return _tcp(port, old, new)
+
+
+def _published_port(project_dir: Path, old: Answers) -> int | None:
+    """The host port this project publishes for its database: the only one probed."""
+    try:
+        return project_database.load(project_dir).published
+    except EnvsyncError:
+        return old.db_port  # a map that names no compose service: the answers' port
+
+
+def _credentials(values: Answers) -> tuple[str, str, str]:
+    return values.db_user, values.db_password, values.db_name
+
+
+def _not_ours(what: str, port: int, old: Answers, new: Answers) -> LiveOutcome:
+    """A server that is not this project's answers on its port: never change it."""
+    where = f"{old.db_host}:{port}"
+    if _credentials(old) == _credentials(new):
+        # A port (or host) change with no server of this project running touches files only.
+        return LiveOutcome(
+            False, f"{what} answers on {where}, not this project's database: only the files change"
+        )
+    raise LiveChangeError(
+        f"{what} answers on {where}; it is not this project's database, so nothing was changed "
+        f"and nothing written: stop it, move this project (`envsync set db_port={port + 1}`), or "
+        "add --files-only to change only the files"
+    )
 
 
 def change_sql(old: Answers, new: Answers) -> list[str]:
@@ -122,9 +153,13 @@ def _embedded(
             "restart it (`envsync db down && envsync db up`) and retry"
         )
     moves = new.db_port != status.port
+    same = _credentials(old) == _credentials(new)
+    if same and not moves and driver.logs_in(_login("127.0.0.1", status.port, new)):
+        return LiveOutcome(False, "")
     if moves:
         server.check_port_free(new.db_port)  # before touching anything, so nothing is half done
     execute = _socket_execute(str(status.socket_dir), status.port, maintenance_database(old))
+    changed = _changes(old, new, status.port)
     _through_socket(execute, old, new)
     if moves:
         server.stop(data_dir)
@@ -137,8 +172,21 @@ def _embedded(
             )
     port = status.port
     _prove_or_revert(lambda values: _prove("127.0.0.1", port, values), execute, old, new)
-    where = f"the embedded database, now on 127.0.0.1:{status.port}"
-    return LiveOutcome(True, f"changed {where}; logged in with the new values")
+    where = f"the embedded database ({VOLUMES_DIR / old.db_service}), now on 127.0.0.1:{port}"
+    return LiveOutcome(True, f"changed {changed} in {where}; logged in with the new values")
+
+
+def _changes(old: Answers, new: Answers, port: int) -> str:
+    """What a change does to the server, in words (no secret)."""
+    done = []
+    if new.db_user != old.db_user:
+        done.append(f"role {old.db_user} renamed to {new.db_user}")
+    if new.db_name != old.db_name:
+        done.append(f"database {old.db_name} renamed to {new.db_name}")
+    done.append(f"the password of role {new.db_user}")
+    if new.db_port != port:
+        done.append(f"port {port} to {new.db_port}")
+    return ", ".join(done)
 
 
 def _compose(
@@ -169,31 +217,38 @@ def _compose(
     )
 
 
-def _tcp(old: Answers, new: Answers) -> LiveOutcome:
-    where = f"{old.db_host}:{old.db_port}"
+def _tcp(port: int, old: Answers, new: Answers) -> LiveOutcome:
+    """A server on the published port is this project's only if it takes the current login."""
+    where = f"{old.db_host}:{port}"
+    if driver.logs_in(_login(old.db_host, port, new)):
+        if _credentials(old) == _credentials(new):
+            return LiveOutcome(False, "")
+        return LiveOutcome(False, f"the database on {where} already takes the new values")
+    if not driver.logs_in(_login(old.db_host, port, old)):
+        if _credentials(old) == _credentials(new):
+            return _not_ours("a server that refuses this project's login", port, old, new)
+        # On this machine, a container may be what answers: name it.
+        owner = compose.publisher(port) if old.db_host in _LOCAL_HOSTS else None
+        where += f" ({owner})" if owner else ""
+        raise LiveChangeError(
+            f"a server answers on {where} but refuses the current login of user {old.db_user}: "
+            "it may be another project's server or a volume initialised with other values; "
+            "nothing was written: run `envsync doctor`, stop that server or move this project "
+            f"(`envsync set db_port={port + 1}`), or add --files-only to change only the files"
+        )
     if new.db_user != old.db_user or new.db_name != old.db_name:
         raise LiveChangeError(_rename_refusal(where, old, new))
     try:
         # A role may change its own password; that is all a TCP login can be trusted with.
-        driver.run_statements(_login(old.db_host, old.db_port, old), change_sql(old, new))
+        driver.run_statements(_login(old.db_host, port, old), change_sql(old, new))
     except driver.Refused as error:
-        if not error.at_login:
-            raise LiveChangeError(
-                f"{where} refused the change ({error.reason}); nothing was written"
-            ) from None
-        # On this machine, a container may be what answers: name it.
-        owner = compose.publisher(old.db_port) if old.db_host in _LOCAL_HOSTS else None
-        where += f" ({owner})" if owner else ""
         raise LiveChangeError(
-            f"a server answers on {where} but refuses the current login of user {old.db_user} "
-            f"({error.reason}): it may be another project's server or a volume initialised "
-            "with other values; nothing was written: run `envsync doctor`, or add --files-only "
-            "to change only the files"
+            f"{where} refused the change ({error.reason}); nothing was written"
         ) from None
     # No way back if this fails: neither password logs in any more, hence the error says so.
-    _prove(old.db_host, old.db_port, new)
-    message = f"changed the database on {where} over TCP; logged in with the new password"
-    if new.db_port != old.db_port:
+    _prove(old.db_host, port, new)
+    message = f"changed the password of role {new.db_user} on {where} over TCP; logged in with it"
+    if new.db_port != port:
         message += f"; restart that server on port {new.db_port}"
     return LiveOutcome(True, message)
 

@@ -25,6 +25,7 @@ __all__ = [
     "PG_SYSTEM_USER",
     "STARTUP_TIMEOUT",
     "RunAs",
+    "close_traversal",
     "fix_ownership",
     "grant_traversal",
     "one_line",
@@ -108,23 +109,42 @@ def _can_search(path_stat: os.stat_result, run_as: RunAs, groups: Sequence[int])
     return bool(path_stat.st_mode & stat.S_IXOTH)
 
 
-def grant_traversal(path: Path, run_as: RunAs) -> None:
-    """Let the server's user reach ``path`` by adding ``o+x`` to ancestors that block it.
+def grant_traversal(path: Path, run_as: RunAs) -> list[Path]:
+    """Let the server's user reach ``path`` by adding ``o+x`` to ancestors that block it; the
+    directories opened so (the caller reports them, and ``db down`` closes them again).
 
     Only search permission is added (not read), and only where missing; the directories stay
     unlistable for everyone else. ``o+x`` rather than an ACL because ACLs are not available on
     every filesystem and a later ``chmod go-rwx`` (as pytest does) silently masks them anyway.
     """
     if run_as.uid is None or run_as.name is None:
-        return
+        return []
     groups = set(os.getgrouplist(run_as.name, run_as.gid if run_as.gid is not None else -1))
+    opened = []
     for ancestor in reversed(path.parents):
         try:
             ancestor_stat = ancestor.stat()
         except FileNotFoundError:
-            return
+            break
         if not _can_search(ancestor_stat, run_as, sorted(groups)):
             os.chmod(ancestor, stat.S_IMODE(ancestor_stat.st_mode) | stat.S_IXOTH)
+            opened.append(ancestor)
+    return opened
+
+
+def close_traversal(directories: list[Path]) -> list[Path]:
+    """Take ``o+x`` away again from ``directories`` (those :func:`grant_traversal` opened);
+    the ones closed."""
+    closed = []
+    for directory in directories:
+        try:
+            mode = stat.S_IMODE(directory.stat().st_mode)
+            if mode & stat.S_IXOTH:
+                os.chmod(directory, mode & ~stat.S_IXOTH)
+                closed.append(directory)
+        except OSError:
+            continue
+    return closed
 
 
 def fix_ownership(data_dir: Path, run_as: RunAs) -> None:

@@ -61,8 +61,15 @@ def start(spec: ServerSpec) -> ServerStatus:
     run_as = server_identity(data_dir)
     bin_dir = server_bin_dir(run_as)
     current = status(data_dir)
+    if current is not None and initdb.unfinished(data_dir):
+        # The temporary server of an initialisation that was killed: never the volume's server.
+        pg_ctl.stop(data_dir, bin_dir, run_as, mode="immediate")
+        postmaster.remove_socket_dir(current.socket_dir)
+        current = None
     if current is not None:
         return current
+    if initdb.unfinished(data_dir):
+        initdb.start_over(data_dir)
     initdb.check_data_dir_usable(data_dir)
     check_port_free(spec.port)
 

@@ -1,0 +1,188 @@
+"""This project's database as its map describes it, for the live commands.
+
+``db up``, ``db status``, ``db down``, ``doctor`` and ``set``'s live change start here instead of
+from fixed file names: the compose file(s) the map names for the database service (``compose.yaml``
+with a root ``.env`` as well as the template's ``docker-compose.yml``), the ``POSTGRES_*`` values
+compose gives the container (interpolation and ``env_file:`` applied, the image's defaults
+where a value is absent), the host port it publishes (none: only its container reaches it), and
+the URL the application connects with (the map's first host-view URL place).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from envsync import database_url, file_io, plan
+from envsync import facts as facts_module
+from envsync.database_url import DatabaseUrl
+from envsync.errors import DatabaseError, FormatError, MapError
+from envsync.facts import Facts
+from envsync.formats import Context, document
+from envsync.formats.compose_names import DEFAULT_NAMES, OVERRIDE_NAMES
+from envsync.live.initdb import ServerSpec
+from envsync.places.map_file import MAP_FILE
+from envsync.places.model import Place
+
+__all__ = ["STATE_DIR", "VOLUMES_DIR", "AppUrl", "ProjectDatabase", "load", "state_dir"]
+
+#: envsync's own directory in a project: git-ignored by a ``.gitignore`` of its own.
+STATE_DIR = ".envsync"
+VOLUMES_DIR = Path(STATE_DIR) / "volumes"
+# The official image's default superuser, when POSTGRES_USER is not set.
+_IMAGE_USER = "postgres"
+
+
+@dataclass(frozen=True)
+class AppUrl:
+    """The URL the application connects with, and the place it was read from."""
+
+    url: DatabaseUrl
+    where: str
+
+
+@dataclass(frozen=True)
+class ProjectDatabase:
+    project_dir: Path
+    facts: Facts
+    service: str
+    #: The compose files that declare the service, the base before its override.
+    compose_files: tuple[str, ...]
+    #: What compose gives the container on its first start, and the embedded server's port.
+    spec: ServerSpec
+    #: The host port published for the container's 5432; ``None``: only its container reaches it.
+    published: int | None
+    app: AppUrl | None
+    #: The map's alembic.ini places, in map order.
+    alembic_files: tuple[str, ...]
+
+    @property
+    def volume(self) -> Path:
+        return VOLUMES_DIR / self.service
+
+
+def _reader(project_dir: Path) -> Context:
+    def text_of(name: str) -> str | None:
+        found = file_io.read(project_dir, name)
+        return found.text if found else None
+
+    return Context("", project_dir, os.environ, text_of)
+
+
+def _read(context: Context, place: Place) -> str | tuple[str, ...] | None:
+    text = context.text_of(place.file)
+    if text is None:
+        return None
+    shaped = Context(place.file, context.project_dir, context.environ, context.text_of)
+    return document(place.format, text, shaped).read(place.key).value
+
+
+def _compose_files(project_dir: Path, places: list[Place], service: str) -> tuple[str, ...]:
+    prefix = f"services.{service}."
+    named = [p.file for p in places if p.format == "compose" and p.key.startswith(prefix)]
+    if not named:
+        # A map without a place in the service (all its values in an env_file): compose's own
+        # default file at the root.
+        named = [name for name in DEFAULT_NAMES if (project_dir / name).is_file()][:1]
+    if not named:
+        raise MapError(
+            path=MAP_FILE,
+            message=f"names no compose file for the database service {service!r}; "
+            "add a place in it (`envsync adopt` writes them)",
+        )
+    unique = list(dict.fromkeys(named))
+    return tuple(sorted(unique, key=lambda name: Path(name).name in OVERRIDE_NAMES))
+
+
+def _service_value(context: Context, files: tuple[str, ...], locator: str) -> str | None:
+    """The value compose ends with: an override file's wins over the base file's."""
+    found: str | None = None
+    for name in files:
+        value = _read(context, Place(file=name, format="compose", key=locator))
+        if isinstance(value, str):
+            found = value
+    return found
+
+
+def _app_url(context: Context, places: list[Place]) -> AppUrl | None:
+    for place in places:
+        if place.url is None or place.url.view != "host" or place.example:
+            continue
+        if context.text_of(place.file) is None:
+            raise FormatError(
+                path=place.file, message="not found; run `envsync render` to create it"
+            )
+        value = _read(context, place)
+        parsed = database_url.parse(value) if isinstance(value, str) else None
+        if parsed is None or not parsed.user or parsed.password is None or not parsed.host:
+            raise FormatError(
+                path=place.file,
+                message=f"{place.key} is missing or is not a postgresql URL with user, password "
+                "and host; run `envsync render` to repair it",
+            )
+        return AppUrl(parsed, place.where())
+    return None
+
+
+def load(project_dir: Path) -> ProjectDatabase:
+    """Read the map, the facts and the compose file(s) of the project's database service."""
+    place_map, _ = plan.load(project_dir)
+    facts = facts_module.load(project_dir, place_map)
+    service = facts.answers.db_service
+    places = [place.resolved(facts.values) for place in place_map.places]
+    context = _reader(project_dir)
+    files = _compose_files(project_dir, places, service)
+    prefix = f"services.{service}"
+    environment = {
+        key: _service_value(context, files, f"{prefix}.environment.{key}")
+        for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB")
+    }
+    password = environment["POSTGRES_PASSWORD"]
+    if not password:
+        raise FormatError(
+            path=files[0],
+            message=f"{prefix}.environment: POSTGRES_PASSWORD missing (the postgres image "
+            "refuses to start without it); run `envsync render` to restore it",
+        )
+    published_text = _service_value(context, files, f"{prefix}.ports")
+    published = int(published_text) if published_text and published_text.isdigit() else None
+    if published_text and published is None:
+        raise FormatError(
+            path=files[0],
+            message=f"{prefix}.ports publishes 5432 on {published_text!r}, not a port number",
+        )
+    user = environment["POSTGRES_USER"] or _IMAGE_USER
+    spec = ServerSpec(
+        user=user,
+        password=password,
+        # The image's default: POSTGRES_DB falls back to POSTGRES_USER.
+        database=environment["POSTGRES_DB"] or user,
+        port=published if published is not None else facts.answers.db_port,
+        # Resolved inside the project: a cloned repository may commit `.envsync` as a symlink.
+        data_dir=file_io.inside(project_dir, f"{VOLUMES_DIR.as_posix()}/{service}"),
+    )
+    alembic = tuple(dict.fromkeys(p.file for p in places if p.format == "ini"))
+    return ProjectDatabase(
+        project_dir, facts, service, files, spec, published, _app_url(context, places), alembic
+    )
+
+
+def state_dir(project_dir: Path) -> Path:
+    """``.envsync/``, created (0700) with its own ``.gitignore`` before anything goes into it,
+    so ``git add -A`` never stages a database; a symlink there is refused."""
+    path = file_io.inside(project_dir, STATE_DIR)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise DatabaseError(f"{STATE_DIR}: cannot be created: {error.strerror}") from None
+    if path.is_symlink() or not path.is_dir():
+        raise DatabaseError(
+            f"{STATE_DIR} is not a directory of this project (a symlink or a file); remove it"
+        )
+    ignore = path / ".gitignore"
+    if not ignore.is_file() or ignore.is_symlink():
+        file_io.write(project_dir, f"{STATE_DIR}/.gitignore", "*\n", bom=False, new_mode=0o644)
+    return path
