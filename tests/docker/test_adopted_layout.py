@@ -176,12 +176,6 @@ def test_files_only_change_then_renames_and_rotate_through_compose_exec(adopted:
     assert not _refused(project, "renamed_app", str(url.password), "renamed db")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="doctor logs in only on a host port: with none published it must log in through the "
-    "container (compose.login_problem), not skip and report healthy: the live engineer's doctor",
-)
 def test_doctor_names_the_stale_volume_and_the_container_without_a_published_port(
     adopted: Path,
 ) -> None:

@@ -24,12 +24,6 @@ def test_doctor_reads_the_containers_environment(generated: Path) -> None:
     ) in doctor.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="doctor reports a stopped container 'runs with the files' POSTGRES_*': "
-    "the live engineer's doctor",
-)
 def test_doctor_says_the_container_is_not_running(generated: Path) -> None:
     docker_ok("compose", "stop", "db", cwd=generated)
     doctor = envsync("doctor", cwd=generated)
@@ -38,11 +32,6 @@ def test_doctor_says_the_container_is_not_running(generated: Path) -> None:
     assert "runs with other" not in doctor.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="doctor does not yet name who publishes the port: the live engineer's doctor",
-)
 def test_doctor_names_the_other_project_publishing_the_port(
     generate: Callable[..., Path], other_project: tuple[Path, int]
 ) -> None:

@@ -93,12 +93,6 @@ def test_files_only_change_then_set_and_rotate_through_compose_exec(generated: P
     assert not _refused(project, "set-through-exec")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="doctor says 'the database volume' but not its name (docker inspect's Mounts): "
-    "the live engineer's doctor",
-)
 def test_doctor_names_the_stale_volume(generated: Path) -> None:
     envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=generated)
     docker_ok("compose", "up", "-d", "db", "--wait", cwd=generated)

@@ -5,7 +5,8 @@
    password is kept somewhere before the database hears of it;
 3. the database takes the new values (:func:`~envsync.live.rotation.change_live`); if it refuses,
    the files of step 2 are put back and the record removed: nothing was written;
-4. every file is written (one all-or-nothing apply), then the record is removed.
+4. every file is written (one all-or-nothing apply), then the record is removed. When the
+   database was not changed, a failed write puts back the files of step 2 too.
 
 A kill after step 1 leaves either a record that ``check`` reports and ``doctor`` explains, or
 files that disagree with each other, which ``check`` reports as drift; running the same
@@ -50,15 +51,23 @@ def change_and_write(
     kept = _kept_places(project_dir, changes)
     project_database.state_dir(project_dir)
     interrupted.begin(project_dir, keys, secret_values, [c.path for c in kept])
+    changed = False
     try:
         with file_io.all_or_nothing(project_dir, [c.path for c in kept]):
             apply.apply(project_dir, kept)
             interrupted.checkpoint("before-database")
             live = rotation.change_live(project_dir, old, new, files_only=files_only)
+            changed = live.changed
+            interrupted.checkpoint("after-database")
+            if not changed:
+                apply.apply(project_dir, changes)  # a failure puts every file back
+        if changed:
+            # The database holds the new values now: should a write fail, the record stays and
+            # `check` reports the change as unfinished.
+            apply.apply(project_dir, changes)
     except Exception:
-        interrupted.end(project_dir)  # the database was not changed, or was put back
+        if not changed:
+            interrupted.end(project_dir)  # the database was not changed, or was put back
         raise
-    interrupted.checkpoint("after-database")
-    apply.apply(project_dir, changes)
     interrupted.end(project_dir)
     return live

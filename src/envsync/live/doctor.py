@@ -5,9 +5,7 @@ head there."""
 
 from __future__ import annotations
 
-import json
 import shlex
-import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -18,7 +16,16 @@ from typing import TYPE_CHECKING, Any
 from envsync import local_secret, plan
 from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
-from envsync.live import binaries, compose, driver, interrupted, project_database, server
+from envsync.live import (
+    binaries,
+    compose,
+    container_check,
+    driver,
+    interrupted,
+    project_database,
+    server,
+)
+from envsync.live.container_check import Inspected
 from envsync.live.project_database import ProjectDatabase
 from envsync.live.schema import Check, Status, alembic_check, vector_check
 from envsync.sql_text import identifier, literal
@@ -38,6 +45,9 @@ class _Context:
     url: DatabaseUrl
     files_agree: bool
     show_secrets: bool
+    #: This project's running container, and what ``docker inspect`` said of it.
+    container: compose.Container | None = None
+    inspected: Inspected | None = None
 
     @property
     def project_dir(self) -> Path:
@@ -65,16 +75,27 @@ def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check
         )
     else:
         yield Check("files agree", Status.OK, "every place of the map agrees with the facts")
-    yield _container_check(database.facts.answers)
+    answers = database.facts.answers
+    running = compose.running_container(project_dir, database.service)
+    container, inspected = container_check.check(answers, running)
+    yield container
     if database.app is None:
-        yield Check(
-            "server reachable",
-            Status.SKIPPED,
-            f"the map has no host-view URL: service {database.service} publishes no port, "
-            "so only its containers reach it",
-        )
+        if running is None:
+            yield Check(
+                "server reachable",
+                Status.SKIPPED,
+                f"service {database.service} publishes no port and no container of it runs: "
+                f"start it (`docker compose up -d {database.service}`)",
+            )
+            return
+        url = DatabaseUrl(
+            "postgresql", answers.db_user, answers.db_password, database.service, 5432,
+            answers.db_name,
+        )  # fmt: skip
+        inside = _Context(database, url, not findings, show_secrets, running, inspected)
+        yield from _through_container(inside, running)
         return
-    context = _Context(database, database.app.url, not findings, show_secrets)
+    context = _Context(database, database.app.url, not findings, show_secrets, running, inspected)
     reachable = _reachable_check(context)
     yield reachable
     if reachable.status is not Status.OK:
@@ -90,43 +111,29 @@ def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check
         yield alembic_check(project_dir, ini, connection)
 
 
-def _container_check(answers: Answers) -> Check:
-    """The incident's ``docker inspect`` step: what the running container was really given."""
-    name = "container environment"
-    container = answers.db_container
-    if shutil.which("docker") is None:
-        return Check(name, Status.SKIPPED, "docker is not on PATH: container not inspected")
-    engine = compose.engine_problem()
-    if engine is not None:
-        return Check(name, Status.SKIPPED, engine)
-    try:
-        result = subprocess.run(
-            ["docker", "inspect", "--format", "{{json .Config.Env}}", container],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return Check(name, Status.SKIPPED, f"docker inspect {container} failed: {error}")
-    if result.returncode != 0:
-        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        return Check(name, Status.SKIPPED, f"docker inspect {container}: {reason}")
-    environment = dict(item.partition("=")[::2] for item in json.loads(result.stdout) or [])
-    wanted = {
-        "POSTGRES_USER": answers.db_user,
-        "POSTGRES_PASSWORD": answers.db_password,
-        "POSTGRES_DB": answers.db_name,
-    }
-    differ = [key for key, value in wanted.items() if environment.get(key) != value]
-    if differ:
-        return Check(
-            name,
-            Status.PROBLEM,
-            f"container {container} runs with other {', '.join(differ)} than the files; "
-            f"recreate it: docker compose up -d --force-recreate {answers.db_service}",
-        )
-    return Check(name, Status.OK, f"container {container} runs with the files' POSTGRES_*")
+def _through_container(context: _Context, container: compose.Container) -> Iterator[Check]:
+    """A database that publishes no port: the login goes where the application's goes, from
+    inside the container to its network address."""
+    owner = _Owner(f"this project's container {container.name}", container=container)
+    yield Check(
+        "server reachable",
+        Status.OK,
+        f"{owner.description} runs (no port published: reached through the container)",
+    )
+    answers = context.answers
+    problem = compose.login_problem(
+        context.project_dir, container, answers.db_user, answers.db_password, answers.db_name
+    )
+    name = "authentication"
+    if problem is None:
+        where = f"on {container.name}'s network address"
+        yield Check(name, Status.OK, f"user {answers.db_user} logs in to {answers.db_name} {where}")
+    elif "password authentication failed" in problem:
+        yield Check(name, Status.PROBLEM, _refused_message(context, owner))
+    elif "database" in problem and "does not exist" in problem:
+        yield Check(name, Status.PROBLEM, _missing_database_message(context))
+    else:
+        yield Check(name, Status.PROBLEM, f"a login in container {container.name}: {problem}")
 
 
 def _reachable_check(context: _Context) -> Check:
@@ -162,7 +169,7 @@ def _owner(context: _Context) -> _Owner | None:
     embedded = server.status(context.database.spec.data_dir)
     if embedded is not None and embedded.port == port:
         return _Owner("this project's embedded database (envsync db up)", embedded=embedded)
-    container = compose.running_container(context.project_dir, context.answers.db_service)
+    container = context.container
     if container is not None and port in container.published:
         return _Owner(f"this project's container {container.name}", container=container)
     return None
@@ -212,23 +219,28 @@ def _other_address_answers(context: _Context) -> str | None:
     return None
 
 
-def _refused_message(context: _Context) -> str:
+def _refused_message(context: _Context, known: _Owner | None = None) -> str:
     url, answers = context.url, context.answers
     if not context.files_agree:
         return (
             f"password authentication failed for user {url.user}: the files disagree "
             "with each other; run `envsync check`, then `envsync render`"
         )
-    other = _other_address_answers(context) if url.host and not _is_ip(url.host) else None
+    other = None
+    if known is None and url.host and not _is_ip(url.host):
+        other = _other_address_answers(context)
     if other:
         return (
             f"{url.host} resolves to {other}: the login works on the second address only; "
             f"use an address: envsync set db_host=127.0.0.1"
         )
-    owner = _owner(context)
+    owner = known or _owner(context)
     if owner is None:
+        port = url.port or 5432
+        publisher = compose.publisher(port)
+        who = f" ({publisher})" if publisher else ""
         return (
-            f"another server answers on {url.host}:{url.port or 5432}; this project's database "
+            f"another server{who} answers on {url.host}:{port}; this project's database "
             f"is not running: start it (`envsync db up` or `docker compose up -d "
             f"{answers.db_service}`) or move it to a free port (`envsync set db_port=...`)"
         )
@@ -249,9 +261,9 @@ def _refused_message(context: _Context) -> str:
     docker = _psql_command(["docker", "compose", "exec", service, "psql"], answers, sql)
     lines = [
         f"the files agree, but the server refuses their password for user {url.user}: the "
-        "database volume was initialised with an older password (the image applies POSTGRES_* "
-        "only on a volume's first start). Either keep the data and set the new password over "
-        "the container's local socket:",
+        f"database volume was initialised with an older password{_volume_named(context)} (the "
+        "image applies POSTGRES_* only on a volume's first start). Either keep the data and set "
+        "the new password over the container's local socket:",
         f"    {docker}",
     ]
     embedded = owner.embedded
@@ -272,6 +284,12 @@ def _refused_message(context: _Context) -> str:
             "--show-secrets prints an ALTER ROLE with it instead)"
         )
     return "\n".join(lines)
+
+
+def _volume_named(context: _Context) -> str:
+    if context.container is None or context.inspected is None or not context.inspected.volumes:
+        return ""
+    return f" (docker volume {', '.join(context.inspected.volumes)})"
 
 
 def _role_missing(context: _Context, owner: _Owner) -> bool:

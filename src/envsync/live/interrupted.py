@@ -77,9 +77,9 @@ def end(project_dir: Path) -> None:
 def pending(project_dir: Path) -> Pending | None:
     try:
         record = json.loads((project_dir / JOURNAL).read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
-    except (OSError, ValueError):
+    except (OSError, ValueError):  # there, but unreadable or cut short: still unfinished
         return Pending(keys=("db_password",), kept_in=())
     keys = tuple(str(key) for key in record.get("keys") or ["db_password"])
     return Pending(keys=keys, kept_in=tuple(str(name) for name in record.get("kept_in") or ()))

@@ -10,6 +10,7 @@ the URL the application connects with (the map's first host-view URL place).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,7 +183,9 @@ def state_dir(project_dir: Path) -> Path:
         raise DatabaseError(
             f"{STATE_DIR} is not a directory of this project (a symlink or a file); remove it"
         )
-    ignore = path / ".gitignore"
-    if not ignore.is_file() or ignore.is_symlink():
-        file_io.write(project_dir, f"{STATE_DIR}/.gitignore", "*\n", bom=False, new_mode=0o644)
+    # envsync's own file, like the check cache's: not a change of the project's plan.
+    with contextlib.suppress(FileExistsError):
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        with os.fdopen(os.open(path / ".gitignore", flags, 0o644), "w") as handle:
+            handle.write("*\n")
     return path

@@ -1,0 +1,81 @@
+"""The incident's ``docker inspect`` step: what this project's database container was really
+given (its ``POSTGRES_*``), whether it runs, and the volume that keeps its data."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from envsync.answers import Answers
+from envsync.live import compose
+from envsync.live.schema import Check, Status
+
+__all__ = ["Inspected", "check"]
+
+_NAME = "container environment"
+_FORMAT = "{{json .Config.Env}}\t{{.State.Running}}\t{{range .Mounts}}{{.Name}} {{end}}"
+
+
+@dataclass(frozen=True)
+class Inspected:
+    name: str
+    running: bool
+    environment: dict[str, str]
+    #: Named volumes mounted in it (the data volume among them).
+    volumes: tuple[str, ...]
+
+
+def _inspect(name: str) -> Inspected | str:
+    try:
+        result = subprocess.run(
+            ["docker", "inspect", "--format", _FORMAT, name],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"docker inspect {name} failed: {error}"
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"docker inspect {name}: {reason}"
+    env_json, _, rest = result.stdout.strip().partition("\t")
+    running, _, mounts = rest.partition("\t")
+    environment = dict(item.partition("=")[::2] for item in json.loads(env_json) or [])
+    return Inspected(name, running.strip() == "true", environment, tuple(mounts.split()))
+
+
+def check(answers: Answers, running: compose.Container | None) -> tuple[Check, Inspected | None]:
+    """The check, and what ``docker inspect`` said (``None`` when it could not be asked)."""
+    if shutil.which("docker") is None:
+        return Check(_NAME, Status.SKIPPED, "docker is not on PATH: container not inspected"), None
+    engine = compose.engine_problem()
+    if engine is not None:
+        return Check(_NAME, Status.SKIPPED, engine), None
+    found = _inspect(running.name if running is not None else answers.db_container)
+    if isinstance(found, str):
+        return Check(_NAME, Status.SKIPPED, found), None
+    container = found.name
+    if not found.running:
+        return Check(
+            _NAME,
+            Status.PROBLEM,
+            f"container {container} is not running: start it with "
+            f"`docker compose up -d {answers.db_service}`",
+        ), found
+    wanted = {
+        "POSTGRES_USER": answers.db_user,
+        "POSTGRES_PASSWORD": answers.db_password,
+        "POSTGRES_DB": answers.db_name,
+    }
+    differ = [key for key, value in wanted.items() if found.environment.get(key) != value]
+    if differ:
+        return Check(
+            _NAME,
+            Status.PROBLEM,
+            f"container {container} runs with other {', '.join(differ)} than the files; "
+            f"recreate it: docker compose up -d --force-recreate {answers.db_service}",
+        ), found
+    return Check(_NAME, Status.OK, f"container {container} runs with the files' POSTGRES_*"), found
