@@ -104,12 +104,6 @@ def test_doctor_names_the_stale_volume(generated: Path) -> None:
     assert volume.endswith("_db-data") and volume in doctor.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="set with the files' own password changes nothing when the files agree (issue 19.3): "
-    "the live engineer's rotation",
-)
 def test_set_with_the_files_password_brings_the_volume_along(generated: Path) -> None:
     envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=generated)
     docker_ok("compose", "up", "-d", "db", "--wait", cwd=generated)

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 from envsync.answers import Answers
 from envsync.live import compose
@@ -15,7 +16,10 @@ from envsync.live.schema import Check, Status
 __all__ = ["Inspected", "check"]
 
 _NAME = "container environment"
-_FORMAT = "{{json .Config.Env}}\t{{.State.Running}}\t{{range .Mounts}}{{.Name}} {{end}}"
+_FORMAT = (
+    "{{json .Config.Env}}\t{{.State.Running}}\t{{range .Mounts}}{{.Name}} {{end}}\t"
+    '{{index .Config.Labels "com.docker.compose.project.working_dir"}}'
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Inspected:
     environment: dict[str, str]
     #: Named volumes mounted in it (the data volume among them).
     volumes: tuple[str, ...]
+    #: The directory of the compose project that made it ("" when compose did not).
+    project_dir: str = ""
 
 
 def _inspect(name: str) -> Inspected | str:
@@ -42,12 +48,17 @@ def _inspect(name: str) -> Inspected | str:
         reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
         return f"docker inspect {name}: {reason}"
     env_json, _, rest = result.stdout.strip().partition("\t")
-    running, _, mounts = rest.partition("\t")
+    running, _, rest = rest.partition("\t")
+    mounts, _, working_dir = rest.partition("\t")
     environment = dict(item.partition("=")[::2] for item in json.loads(env_json) or [])
-    return Inspected(name, running.strip() == "true", environment, tuple(mounts.split()))
+    return Inspected(
+        name, running.strip() == "true", environment, tuple(mounts.split()), working_dir.strip()
+    )
 
 
-def check(answers: Answers, running: compose.Container | None) -> tuple[Check, Inspected | None]:
+def check(
+    project_dir: Path, answers: Answers, running: compose.Container | None
+) -> tuple[Check, Inspected | None]:
     """The check, and what ``docker inspect`` said (``None`` when it could not be asked)."""
     if shutil.which("docker") is None:
         return Check(_NAME, Status.SKIPPED, "docker is not on PATH: container not inspected"), None
@@ -58,6 +69,13 @@ def check(answers: Answers, running: compose.Container | None) -> tuple[Check, I
     if isinstance(found, str):
         return Check(_NAME, Status.SKIPPED, found), None
     container = found.name
+    if found.project_dir and Path(found.project_dir).resolve() != project_dir.resolve():
+        return Check(
+            _NAME,
+            Status.SKIPPED,
+            f"container {container} belongs to the compose project in {found.project_dir}, "
+            "not this one",
+        ), None
     if not found.running:
         return Check(
             _NAME,

@@ -77,7 +77,7 @@ def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check
         yield Check("files agree", Status.OK, "every place of the map agrees with the facts")
     answers = database.facts.answers
     running = compose.running_container(project_dir, database.service)
-    container, inspected = container_check.check(answers, running)
+    container, inspected = container_check.check(project_dir, answers, running)
     yield container
     if database.app is None:
         if running is None:
