@@ -169,7 +169,7 @@ def test_an_ignore_entry_silences_a_copy_kept_on_purpose(repository: Path) -> No
     assert len(_copies(repository)) == 3
     entries = (
         '\n[[ignore]]\nfile = "docs/*.md"\nkey = "password"\n'
-        '\n[[ignore]]\nfile = "scripts/seed.sh"\nline = "^psql "\n'
+        '\n[[ignore]]\nfile = "scripts/seed.sh"\nline = "psql *"\n'
     )
     with (repository / "envsync.toml").open("a") as handle:
         handle.write(entries)
@@ -177,6 +177,14 @@ def test_an_ignore_entry_silences_a_copy_kept_on_purpose(repository: Path) -> No
     with (repository / "envsync.toml").open("a") as handle:
         handle.write('\n[[ignore]]\nfile = "README.md"\n')
     assert _copies(repository) == []
+
+
+def test_an_ignore_line_is_a_glob_not_a_regular_expression(repository: Path) -> None:
+    """A cloned map's ``(a+)+$`` would backtrack for ever as a regular expression."""
+    _commit(repository, {"scripts/seed.sh": f"PGPASSWORD={OLD} psql {'a' * 40}!\n"})
+    with (repository / "envsync.toml").open("a") as handle:
+        handle.write('\n[[ignore]]\nfile = "scripts/seed.sh"\nline = "(a+)+$"\n')
+    assert _where(_copies(repository)) == [("scripts/seed.sh", 1, "the current db_password")]
 
 
 def test_an_ignore_entry_without_a_file_is_refused(repository: Path) -> None:

@@ -119,11 +119,6 @@ def _ignore(index: int, entry: object, path: str) -> Ignore:
     key, line = entry.get("key"), entry.get("line")
     if any(field is not None and not isinstance(field, str) for field in (key, line)):
         raise MapError(path=path, message=f"{where}: key and line must be text")
-    if line is not None:
-        try:
-            re.compile(line)
-        except re.error as error:
-            raise MapError(path=path, message=f"{where}: line is no pattern: {error}") from None
     return Ignore(entry["file"], key, line)
 
 

@@ -127,7 +127,7 @@ class Fact:
 @dataclass(frozen=True)
 class Ignore:
     """A copy outside the map kept on purpose: a file (a glob), optionally its key and a
-    pattern (a regular expression) of its line."""
+    glob of its (stripped) line."""
 
     file: str
     key: str | None = None
