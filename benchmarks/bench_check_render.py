@@ -174,7 +174,7 @@ def commit(root: Path) -> None:
     subprocess.run([*git, "commit", "-q", "-m", "bench"], cwd=root, check=True)
 
 
-TRACKED_FILES = 20_000
+TRACKED_FILES = int(20_000 * big_inputs.SCALE)
 
 
 def write_tracked_files(root: Path, count: int) -> None:
