@@ -22,6 +22,8 @@ from envsync.workspace import Workspace
 _WHOLE_REFERENCE = re.compile(
     r"\$(?:(?P<plain>[A-Za-z_]\w*)|\{(?P<braced>[A-Za-z_]\w*)(?:[:?+\-].*)?\})", re.S
 )
+# A reference with a default, `${NAME:-default}` or `${NAME-default}`.
+_DEFAULTED = re.compile(r"\$\{(?P<name>[A-Za-z_]\w*)(?P<op>:?-)(?P<default>.*)\}", re.S)
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,13 @@ def _redirect(
             "reference only where the variable is defined: write it as one ${VAR}, or fix it "
             "by hand",
         )
+    _refuse_shell_value(place, doc, name, target, line)
+    return Edit(target.file, "dotenv", target.key, value, place.origin or place.where())
+
+
+def _refuse_shell_value(
+    place: Place, doc: Document, name: str, target: Target, line: int | None
+) -> None:
     if isinstance(doc, ComposeDocument) and name in os.environ:
         raise UnrepairableError(
             path=place.file,
@@ -82,7 +91,48 @@ def _redirect(
             message=f"{place.key} reads {name} from your shell's environment, which compose "
             f"takes before {target.file}: change or unset it there (unset {name})",
         )
-    return Edit(target.file, "dotenv", target.key, value, place.origin or place.where())
+
+
+def _through_reference(
+    place: Place, doc: Document, source: str, parts: dict[str, str | None], line: int | None
+) -> list[Edit] | None:
+    """The repair of a URL written as one reference, which stays a reference: the default
+    spliced in place where compose uses it, else none here (the variable's definition is a
+    place of its own, repaired there; one outside the map is refused when the plan reads the
+    repair back). None when ``source`` is no reference."""
+    whole = _WHOLE_REFERENCE.fullmatch(source)
+    if whole is None:
+        return None
+    name = whole["plain"] or whole["braced"]
+    defaulted = _DEFAULTED.fullmatch(source)
+    if defaulted is not None and _default_applies(doc, defaulted):
+        default = defaulted["default"]
+        spliced = None if doc.references(default) else database_url.splice(default, parts)
+        if spliced is None:
+            raise UnrepairableError(
+                path=place.file,
+                line=line,
+                message=f"{place.key}: the default of ${{{name}}} is built from references or "
+                f"is no URL; define {name} in the .env compose reads, or fix it by hand",
+            )
+        new_source = f"${{{name}{defaulted['op']}{spliced}}}"
+        return [Edit(place.file, place.format, place.key, new_source, _display(place))]
+    target = doc.definition(name)
+    if target is None:
+        raise UnrepairableError(
+            path=place.file, line=line, message=f"{place.key}: this format has no references"
+        )
+    _refuse_shell_value(place, doc, name, target, line)
+    return []
+
+
+def _default_applies(doc: Document, defaulted: re.Match[str]) -> bool:
+    """Whether compose takes the default of ``${NAME:-default}`` (NAME unset or empty) or
+    ``${NAME-default}`` (NAME unset)."""
+    if not isinstance(doc, ComposeDocument):
+        return False
+    value = doc.variables.get(defaulted["name"])
+    return value is None or (value == "" and defaulted["op"] == ":-")
 
 
 def evaluate(place: Place, facts: Facts, ws: Workspace) -> tuple[list[Finding], list[Edit]]:
@@ -330,6 +380,9 @@ def _evaluate_url(
         else:
             spliced_parts[part] = None if value == "" else doc.escape(value)
     if spliced_parts:
+        through = _through_reference(place, doc, source, spliced_parts, reading.line)
+        if through is not None:
+            return findings, [*edits, *through]
         new_source = database_url.splice(source, spliced_parts) if raw else None
         if new_source is None:
             new_source = doc.escape(_fresh_url(place, wanted, found))
