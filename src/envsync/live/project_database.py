@@ -137,9 +137,12 @@ def load(project_dir: Path) -> ProjectDatabase:
     prefix = f"services.{service}"
     environment = {
         key: _service_value(context, files, f"{prefix}.environment.{key}")
-        for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB")
+        for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE", "POSTGRES_DB")
     }
     password = environment["POSTGRES_PASSWORD"]
+    if not password and environment["POSTGRES_PASSWORD_FILE"]:
+        # The image reads the password from a compose secret: a place of db_password.
+        password = facts.answers.db_password
     if not password:
         raise FormatError(
             path=files[0],
