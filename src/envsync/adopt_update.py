@@ -14,11 +14,13 @@ from envsync import facts as facts_module
 from envsync import file_io
 from envsync.adopt import Options
 from envsync.answers import ANSWERS_FILE
+from envsync.apply import apply
 from envsync.errors import EnvsyncError, MapError
 from envsync.places import map_file
 from envsync.places.discovery import discover
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import Place, PlaceMap
+from envsync.plan import Change
 
 
 def update(project_dir: Path, options: Options) -> tuple[Place, ...]:
@@ -56,5 +58,5 @@ def update(project_dir: Path, options: Options) -> tuple[Place, ...]:
     text = on_disk.text.rstrip("\n") + "\n\n" + map_file.dump(PlaceMap({}, tuple(added)))
     if map_file.parse(text).places != (*place_map.places, *added):
         raise EnvsyncError(f"{MAP_FILE}: the places found do not read back; please report")
-    file_io.write(project_dir, MAP_FILE, text, bom=on_disk.bom, new_mode=0o644)
+    apply(project_dir, [Change(MAP_FILE, on_disk.text, text, on_disk.bom, False, ())])
     return tuple(added)
