@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import envsync_process, snapshot
+from tests.conftest import envsync, envsync_process, snapshot
 from tests.git_repo import git
 
 Run = Callable[..., str]
@@ -182,3 +182,23 @@ def test_a_nul_in_a_file_name_is_one_line(cloned: Path, refused: Run) -> None:
     _add_place(cloned, 'file = "backend/.env\\u0000x"', 'key = "A"', 'value = "1"')
     line = refused("render")
     assert line.endswith("file 'backend/.env\\x00x' holds the non-printable character U+0000")
+
+
+def test_an_env_file_outside_the_project_is_neither_read_nor_refused(tmp_path: Path) -> None:
+    """`env_file: ../common.env` (shared by sibling projects) is not the project's: adopt and
+    check work on the project's own places and leave that file alone."""
+    shared = tmp_path / "common.env"
+    shared.write_text("POSTGRES_PASSWORD=elsewhere\n")
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "compose.yaml").write_text(
+        "services:\n  db:\n    image: postgres:16\n    env_file: ../common.env\n"
+        "    environment:\n      POSTGRES_USER: app\n      POSTGRES_PASSWORD: Pw-123456\n"
+    )
+    git("init", "-q", cwd=project)
+    git("add", "-A", cwd=project)
+    git("commit", "-qm", "init", cwd=project)
+    adopted = envsync("adopt", cwd=project)
+    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+    assert envsync("check", cwd=project).returncode == 0
+    assert shared.read_text() == "POSTGRES_PASSWORD=elsewhere\n"

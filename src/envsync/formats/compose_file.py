@@ -158,8 +158,10 @@ class ComposeDocument(YamlDocument):
                 item = entry[1] if entry else None
             # Compose interpolates the path like every other string of the file.
             relative = self.string(item) if isinstance(item, yaml.ScalarNode) else None
-            if relative:
-                paths.append(posixpath.normpath((base / relative).as_posix()))
+            path = posixpath.normpath((base / relative).as_posix()) if relative else ""
+            # A file outside the project (`../shared.env`) is not the project's to read or repair.
+            if path and path != ".." and not path.startswith(("../", "/")):
+                paths.append(path)
         return paths
 
     def _from_env_file(self, service: str, key: str) -> Reading | None:
