@@ -9,13 +9,16 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 
 import yaml
 
+from envsync.live.server import free_port
 from envsync.template_source import described
-from tests.conftest import REPO, copier_copy, envsync, envsync_process
+from tests.conftest import REPO, copier_copy, envsync, envsync_process, snapshot
+from tests.layouts import git_project
 
 SECRETS_HINT = "passwords are shown as ********; add --show-secrets to print them"
 ANSWERS_HEADER = (
@@ -193,3 +196,147 @@ def test_db_up_on_a_port_another_program_holds_says_how_to_move(project: Path) -
         f"PostgreSQL or a docker container?); stop it, "
         f"or move this project: `envsync set db_port={port + 1}`\n",
     )
+
+
+# --- messages that must be true (issue 23, item 9) ---------------------------------------------
+
+REDIS_PLACE = """
+[[place]]
+file = ".env"
+key = "REDIS_URL"
+value = "redis://:{redis_password}@127.0.0.1:6379/0"
+"""
+
+
+def _with_redis_fact(project: Path) -> None:
+    """The README's own-facts example: a secret of the team's own, in a root .env."""
+    toml = project / "envsync.toml"
+    text = toml.read_text().replace(
+        "[facts]\n", '[facts]\nredis_password = { value = "s3cret", secret = true }\n', 1
+    )
+    toml.write_text(text + REDIS_PLACE)
+
+
+def _named_as_written(stdout: str) -> set[str]:
+    """The files the command's ``created X`` / ``updated X`` lines name."""
+    return {
+        line.split()[1]
+        for line in stdout.splitlines()
+        if line.startswith(("created ", "updated ", "wrote "))
+    }
+
+
+def _changed(before: dict[str, bytes], after: dict[str, bytes]) -> set[str]:
+    return {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
+
+
+def _notes_about_modes(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if "other users can read" in line]
+
+
+def test_an_own_secret_is_not_called_the_database_password(project: Path) -> None:
+    _with_redis_fact(project)
+    before = snapshot(project)
+    rendered = envsync("render", cwd=project)
+    assert (rendered.returncode, rendered.stdout) == (0, "created .env\n")
+    assert _changed(before, snapshot(project)) == {".env"}
+
+    (project / "envsync.toml").chmod(0o644)
+    before = snapshot(project)
+    result = envsync("set", "redis_password=n3w-redis", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert _named_as_written(result.stdout) == _changed(before, snapshot(project))
+    assert _named_as_written(result.stdout) == {"envsync.toml", ".env"}
+    assert _notes_about_modes(result.stdout) == [
+        "note: envsync.toml holds redis_password and other users can read it; envsync kept "
+        "the mode: to restrict it, run `chmod go-rwx envsync.toml`"
+    ]
+    assert "password" not in result.stdout.splitlines()[0]  # no volume keeps a redis password
+
+
+def test_the_mode_note_comes_when_a_secret_is_written_not_on_every_set(project: Path) -> None:
+    (project / "backend/.env").chmod(0o644)
+    port = envsync("set", f"db_port={free_port()}", cwd=project)
+    assert port.returncode == 0, port.stderr
+    assert _notes_about_modes(port.stdout) == []
+    password = envsync("set", "db_password=N3w-Pw-0644", cwd=project)
+    assert _notes_about_modes(password.stdout) == [
+        "note: backend/.env holds the database password and other users can read it; envsync "
+        "kept the mode: to restrict it, run `chmod go-rwx backend/.env`"
+    ]
+    again = envsync("set", f"db_port={free_port()}", cwd=project)
+    assert _notes_about_modes(again.stdout) == []
+
+
+def test_only_a_password_change_speaks_of_what_a_volume_keeps(project: Path) -> None:
+    port = envsync("set", "--files-only", f"db_port={free_port()}", cwd=project)
+    assert port.stdout.splitlines()[0] == "--files-only: the database was not changed"
+    password = envsync("set", "--files-only", "db_password=N3w-Pw-vol", cwd=project)
+    assert password.stdout.splitlines()[0] == (
+        "--files-only: the database was not changed; an existing volume keeps its first "
+        "password; `envsync doctor` tells how"
+    )
+
+
+def test_a_local_password_typed_on_the_command_line_is_refused_there(
+    make_project: Callable[..., Path],
+) -> None:
+    project = make_project(secret_storage="local")
+    before = snapshot(project)
+    result = envsync("set", "db_password=it's", cwd=project)
+    assert (result.returncode, result.stderr) == (
+        2,
+        "envsync: envsync set: db_password: must not contain ' with secret_storage: local "
+        "(compose and python-dotenv would read it differently from .env); choose another "
+        "password\n",
+    )
+    assert snapshot(project) == before
+
+
+def test_adopt_prefer_names_the_files_it_changed_and_what_they_feed(tmp_path: Path) -> None:
+    """The compose file reads the password through ``${POSTGRES_PASSWORD}``: --prefer repairs
+    it in the .env that defines it, and compose.yaml itself stays as it was."""
+    port = free_port()
+    project = git_project(
+        tmp_path / "app",
+        {
+            ".gitignore": "backend/.env\n",
+            "compose.yaml": f"""
+                services:
+                  db:
+                    image: postgres:16
+                    environment:
+                      POSTGRES_USER: app
+                      POSTGRES_PASSWORD: ${{POSTGRES_PASSWORD}}
+                      POSTGRES_DB: app
+                    ports:
+                      - "127.0.0.1:{port}:5432"
+                  backend:
+                    build: ./backend
+                    env_file: backend/.env
+                    depends_on: [db]
+                """,
+            ".env": "POSTGRES_PASSWORD=Old-pw-1\n",
+            "backend/.env": f"DATABASE_URL=postgresql://app:New-pw-2@127.0.0.1:{port}/app\n",
+        },
+    )
+    (project / ".env").chmod(0o644)
+    before = snapshot(project)
+    result = envsync("adopt", "--prefer", "backend/.env: DATABASE_URL", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    changed = _changed(before, snapshot(project))
+    assert changed == {".env", "envsync.toml", "CLAUDE.md", ".copier-answers.yml"}
+    assert _named_as_written(result.stdout) == changed
+    assert "updated .env (POSTGRES_PASSWORD)" in result.stdout.splitlines()
+    assert _notes_about_modes(result.stdout) == [
+        "note: .env holds the database password and other users can read it; envsync kept "
+        "the mode: to restrict it, run `chmod go-rwx .env`"
+    ]
+    assert (
+        "note: compose.yaml: POSTGRES_* changed; a database volume initialised with the old "
+        "values keeps them (recreate it, or ALTER ROLE; `envsync doctor` tells)"
+    ) in result.stdout.splitlines()
+    assert "application connects with" not in result.stdout
+    assert "still differs" not in result.stdout
+    assert result.stdout.splitlines()[-1] == "envsync check: in sync"
+    assert envsync("check", cwd=project).returncode == 0

@@ -21,7 +21,6 @@ from pathlib import Path, PurePosixPath
 from envsync import answers, apply, file_io, local_secret, plan, redact, section, template_source
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
-from envsync.drift import Finding
 from envsync.errors import EnvsyncError
 from envsync.formats.compose_file import LOOPBACK
 from envsync.live import probe
@@ -65,7 +64,6 @@ class Outcome:
     changes: tuple[plan.Change, ...] = ()
     tracked: tuple[str, ...] = ()  # files git tracks that already hold the password
     notes: tuple[str, ...] = ()
-    remaining: tuple[Finding, ...] = field(default=())
     planned: plan.Plan | None = None
     # Place label -> whether its credentials log in to the server that answers on
     # ``probed``; empty when nothing answers or no driver is installed.
@@ -148,7 +146,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     planned = plan.plan(project_dir, facts, place_map, rewrites=rewrites)
     apply.apply(project_dir, planned.changes)
     changes = [change for change in planned.changes if change.path != ANSWERS_FILE]
-    notes = [*found.notes, *_notes(found, decided, reference, changes, options.prefer)]
+    notes = [*found.notes, *_notes(found, planned, options.prefer)]
     if added:
         notes.append(
             f"--add-port: {added[0].file} publishes the database on "
@@ -172,8 +170,6 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
             "absolute path or git URL of a clone of the envsync repository (the directory with "
             "copier.yml) and `_commit:` the tag or commit of it that matches this envsync"
         )
-    changed = {change.path for change in planned.changes}
-    remaining = tuple(f for f in planned.findings if f.path not in changed)
     return Outcome(
         found,
         decided,
@@ -183,7 +179,6 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         tuple(changes),
         tracked,
         tuple(notes),
-        remaining,
         planned,
     )
 
@@ -405,24 +400,33 @@ def _answers(
 # -- what adopt says -----------------------------------------------------------------------------
 
 
-def _notes(
-    found: Discovery,
-    decided: dict[str, str],
-    reference: dict[str, Found],
-    changes: list[plan.Change],
-    prefer: str | None,
-) -> list[str]:
+def _notes(found: Discovery, planned: plan.Plan, prefer: str | None) -> list[str]:
+    """What --prefer changed, by the places it repaired: a place repaired through a reference
+    changed in the file that defines the variable, but it is still the database's."""
     notes: list[str] = []
     if prefer is None:
         return notes
-    changed = {c.path for c in changes if c.old is not None} - {MAP_FILE}
-    if set(found.database.files) & changed:
+    database_files = set(found.database.files)
+    database_variables = {
+        place.via for place in planned.place_map.places if place.file in database_files
+    } - {None}
+    written = {c.path for c in planned.changes if c.old is not None} - {MAP_FILE, ANSWERS_FILE}
+    repaired = [f for f in planned.findings if f.path in written or f.path in database_files]
+    database = sorted({f.path for f in repaired if f.path in database_files})
+    if database:
         notes.append(
-            f"{', '.join(sorted(set(found.database.files) & changed))}: POSTGRES_* changed; a "
-            "database volume initialised with the old values keeps them (recreate it, or ALTER "
-            "ROLE; `envsync doctor` tells)"
+            f"{', '.join(database)}: POSTGRES_* changed; a database volume initialised with the "
+            "old values keeps them (recreate it, or ALTER ROLE; `envsync doctor` tells)"
         )
-    app = sorted(changed - set(found.database.files) - {found.instructions or ""})
+    app = sorted(
+        {
+            f.path
+            for f in repaired
+            if f.path not in database_files
+            and f.path != (found.instructions or "CLAUDE.md")
+            and f.key not in database_variables
+        }
+    )
     if app:
         notes.append(f"--prefer changed what the application connects with, in {', '.join(app)}")
     return notes

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from envsync.adopt import LOGIN_FACTS, Outcome
 from envsync.answers import ANSWERS_FILE
-from envsync.drift import MASK
+from envsync.drift import MASK, Finding
 
 
 def _shown(name: str, value: str, show_secrets: bool) -> str:
@@ -49,8 +49,9 @@ def table(outcome: Outcome, *, show_secrets: bool) -> list[str]:
     return lines
 
 
-def report(outcome: Outcome, *, show_secrets: bool) -> list[str]:
-    """What the CLI prints after an adopt that wrote."""
+def report(outcome: Outcome, remaining: list[Finding]) -> list[str]:
+    """What the CLI prints after an adopt that wrote; ``remaining``: what ``envsync check``
+    finds afterwards."""
     lines = []
     places = [f.place for f in outcome.found.found if f.place is not None]
     files = dict.fromkeys(p.file for p in places)
@@ -63,8 +64,8 @@ def report(outcome: Outcome, *, show_secrets: bool) -> list[str]:
     if outcome.tracked:
         lines.append(f"the password is already in files git tracks: {', '.join(outcome.tracked)}")
     lines += [f"note: {note}" for note in outcome.notes]
-    lines += [f"still differs: {f.path}: {f.key}" for f in outcome.remaining]
-    lines.append("envsync check: " + ("in sync" if not outcome.remaining else "drift remains"))
+    lines += [f"still differs: {f.path}: {f.key}" for f in remaining]
+    lines.append("envsync check: " + ("in sync" if not remaining else "drift remains"))
     return lines
 
 

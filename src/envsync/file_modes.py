@@ -2,7 +2,7 @@
 
 envsync keeps a file's mode when it writes (the user chose it), so a password written into an
 existing 0644 file is readable by every local user; the user hears it once per run, with the
-command that fixes it.
+command that fixes it: when the run wrote a secret there, not on every rewrite.
 """
 
 from __future__ import annotations
@@ -29,14 +29,17 @@ def readable_by_others(project_dir: Path, paths: Iterable[str]) -> list[str]:
     return readable
 
 
-def note(project_dir: Path, password_files: Iterable[str]) -> str | None:
-    """One line naming the files of ``password_files`` that others can read, or None."""
+def note(
+    project_dir: Path, password_files: Iterable[str], *, holding: str = "the database password"
+) -> str | None:
+    """One line naming the files of ``password_files`` that others can read, or None;
+    ``holding`` says what they hold."""
     readable = readable_by_others(project_dir, password_files)
     if not readable:
         return None
     names = " ".join(shlex.quote(path) for path in readable)
     holds, them = ("holds", "it") if len(readable) == 1 else ("hold", "them")
     return (
-        f"{', '.join(readable)} {holds} the database password and other users can read "
+        f"{', '.join(readable)} {holds} {holding} and other users can read "
         f"{them}; envsync kept the mode: to restrict it, run `chmod go-rwx {names}`"
     )

@@ -26,11 +26,6 @@ FROM_LOCAL_FILE = f"(the {KEY} of {LOCAL_FILE})"
 # `\'` as written), and python-dotenv expands `${`: no spelling of them reaches both unchanged.
 _UNSPELLABLE = ("'", "\\", "${")
 
-NEW_PASSWORD_NOTE = (
-    f"{LOCAL_FILE} holds the database password (secret_storage: local, git-ignored); a database "
-    "volume created before keeps its first password: if it refuses this one, run `envsync doctor`"
-)
-
 
 def read(project_dir: Path, place_map: PlaceMap | None, backend_dir: str) -> str | None:
     """The password kept locally, from the first git-ignored place the map gives it.

@@ -264,8 +264,3 @@ def load_plan(project_dir: Path, *, strict: bool = True) -> Plan:
     facts = facts_module.load(project_dir, place_map)
     rewrites = [] if map_text is None else [Rewrite(MAP_FILE, map_text)]
     return plan(project_dir, facts, place_map, rewrites=rewrites, strict=strict)
-
-
-def password_files(written: Plan) -> list[str]:
-    """The files a run wrote a secret into."""
-    return [change.path for change in written.changes if change.private]

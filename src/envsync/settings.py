@@ -61,6 +61,11 @@ def set_facts(
         if reason:
             raise AnswersError(path="envsync set", key=key, message=reason)
         raw[key] = value
+    if raw.get("secret_storage") == local_secret.LOCAL and "db_password" in raw:
+        # A password typed on the command line is refused there, not in the answers file.
+        reason = local_secret.problem(str(raw["db_password"]))
+        if reason and any(a.partition("=")[0] == "db_password" for a in assignments):
+            raise AnswersError(path="envsync set", key="db_password", message=reason)
     validated = facts_module.complete(project_dir, raw, place_map)
     if validated.secret_storage == local_secret.LOCAL:
         raw.pop("db_password", None)  # the plan writes it to the git-ignored .env instead

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from envsync import adopt as adopt_module
 from envsync import adopt_report, file_io
+from envsync.commands import check
 from envsync.commands.check import SECRETS_HINT
 from envsync.commands.outcome import Outcome, mode_note
 from envsync.drift import MASK
@@ -15,6 +16,9 @@ from envsync.drift import MASK
 def run(project_dir: Path, options: adopt_module.Options, *, show_secrets: bool) -> Outcome:
     with file_io.project_lock(project_dir):
         outcome = adopt_module.adopt(project_dir, options)
+        # What check finds now, not what the plan meant to repair: a place repaired through a
+        # reference reads right though its own file did not change.
+        remaining = [] if outcome.conflict else check.findings(project_dir)[0]
     out: list[str] = []
     if outcome.conflict or options.prefer is not None:
         table = adopt_report.table(outcome, show_secrets=show_secrets)
@@ -25,7 +29,7 @@ def run(project_dir: Path, options: adopt_module.Options, *, show_secrets: bool)
         return Outcome(1, [*out, adopt_report.conflict_message(outcome)])
     if outcome.planned is not None:
         out += mode_note(project_dir, outcome.planned)
-    return Outcome(0, out + adopt_report.report(outcome, show_secrets=show_secrets))
+    return Outcome(0, out + adopt_report.report(outcome, remaining))
 
 
 def update(project_dir: Path, options: adopt_module.Options) -> Outcome:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsync import file_modes
-from envsync.plan import Change, Plan, password_files
+from envsync.plan import Change, Plan
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,36 @@ def describe(change: Change, *, done: bool = True) -> str:
     return f"{verb} {change.path}" + (f" ({keys})" if keys else "")
 
 
+def secrets_written(written: Plan) -> dict[str, list[str]]:
+    """The secret facts each change of ``written`` newly wrote, by file: spelled in its new text
+    and in no spelling in its old one. A port change rewrites a file that holds the password
+    without writing the password."""
+    from envsync.redact import secret_spellings  # only writing commands need the spellings
+
+    facts = written.facts
+    spellings = {
+        name: secret_spellings([facts.values[name]])
+        for name in sorted(facts.secret)
+        if facts.values.get(name)
+    }
+    found: dict[str, list[str]] = {}
+    for change in written.changes:
+        old = change.old or ""
+        names = [
+            name
+            for name, spelled in spellings.items()
+            if any(s in change.new for s in spelled) and not any(s in old for s in spelled)
+        ]
+        if change.private and names:
+            found[change.path] = names
+    return found
+
+
 def mode_note(project_dir: Path, written: Plan) -> list[str]:
-    """The files the run wrote the password into that other users can read, with the chmod."""
-    note = file_modes.note(project_dir, password_files(written))
+    """The files this run wrote a secret into that other users can read, with the chmod: said
+    when it is news, never for a rewrite that left the secret as it was."""
+    by_file = secrets_written(written)
+    names = sorted({name for found in by_file.values() for name in found})
+    what = " and ".join("the database password" if n == "db_password" else n for n in names)
+    note = file_modes.note(project_dir, by_file, holding=what)
     return [f"note: {note}"] if note else []

@@ -7,9 +7,9 @@ from pathlib import Path
 from envsync import copies, diff, file_io, local_secret, secret_history
 from envsync.apply import apply
 from envsync.commands.check import SECRETS_HINT
-from envsync.commands.outcome import Outcome, describe, mode_note
+from envsync.commands.outcome import Outcome, describe, mode_note, secrets_written
 from envsync.drift import MASK
-from envsync.plan import Change, load_plan
+from envsync.plan import Plan, load_plan
 
 
 def run(project_dir: Path, *, dry_run: bool, show_diff: bool, show_secrets: bool) -> Outcome:
@@ -28,15 +28,22 @@ def run(project_dir: Path, *, dry_run: bool, show_diff: bool, show_secrets: bool
     if not plan.changes:
         out.append("all files in sync")
     if not dry_run:
-        if _new_local_password(plan.changes):
-            out.append(local_secret.NEW_PASSWORD_NOTE)
+        out += new_password_note(plan)
         out += mode_note(project_dir, plan)
     return Outcome(0, out)
 
 
-def _new_local_password(changes: tuple[Change, ...]) -> bool:
-    """Whether the run wrote the password into a new (or emptied) local .env."""
-    return any(
-        change.path == local_secret.LOCAL_FILE and any(f.found is None for f in change.findings)
-        for change in changes
-    )
+def new_password_note(written: Plan) -> list[str]:
+    """With secret_storage: local, the files this run wrote the database password into (a
+    fresh clone's new one, or one recovered from another git-ignored file)."""
+    if written.facts.answers.secret_storage != local_secret.LOCAL:
+        return []
+    files = [path for path, names in secrets_written(written).items() if "db_password" in names]
+    if not files:
+        return []
+    holds = "holds" if len(files) == 1 else "hold"
+    return [
+        f"{', '.join(files)} {holds} the database password (secret_storage: local, "
+        "git-ignored); a database volume created before keeps its first password: if it "
+        "refuses this one, run `envsync doctor`"
+    ]

@@ -62,10 +62,10 @@ def change_live(
     them; the caller then writes nothing.
     """
     if files_only:
-        return LiveOutcome(False, f"--files-only: the database was not changed; {_VOLUME_NOTE}")
+        return _files_only("--files-only: the database was not changed", old, new)
     if old is None:
-        return LiveOutcome(
-            False, f"the current answers are invalid: the database was not changed; {_VOLUME_NOTE}"
+        return _files_only(
+            "the current answers are invalid: the database was not changed", old, new
         )
     data_dir = project_dir.absolute() / VOLUMES_DIR / old.db_service
     embedded = server.status(data_dir)
@@ -76,18 +76,26 @@ def change_live(
         return _compose(project_dir, container, old, new)
     port = _published_port(project_dir, old)
     if port is None:
-        return LiveOutcome(
-            False,
+        return _files_only(
             f"no database of this project runs (service {old.db_service} publishes no port and "
-            f"no container of it runs): {_VOLUME_NOTE}",
+            "no container of it runs): only the files change",
+            old,
+            new,
         )
     if not probe.answers(old.db_host, port):
-        return LiveOutcome(False, f"no database of this project runs: {_VOLUME_NOTE}")
+        return _files_only("no database of this project runs: only the files change", old, new)
     other = postmaster.other_server_on(port)
     if other is not None:
         # Ours is not running (checked above): another checkout's or project's embedded server.
         return _not_ours(f"another envsync database (data directory {other})", port, old, new)
     return _tcp(port, old, new)
+
+
+def _files_only(reason: str, old: Answers | None, new: Answers) -> LiveOutcome:
+    """The database was not changed: what a volume keeps matters only to a new password."""
+    if old is None or old.db_password != new.db_password:
+        return LiveOutcome(False, f"{reason}; {_VOLUME_NOTE}")
+    return LiveOutcome(False, reason)
 
 
 def _published_port(project_dir: Path, old: Answers) -> int | None:
