@@ -234,7 +234,7 @@ def test_dry_run_and_diff_write_nothing(project: Path) -> None:
     env.write_text(env.read_text().replace("//myproject_user:", "//other:"))
     before = snapshot(project)
     result = envsync("render", "--dry-run", "--diff", cwd=project)
-    assert result.returncode == 0
+    assert result.returncode == 1
     assert "-DATABASE_URL=postgresql+asyncpg://other:********@" in result.stdout
     assert "+DATABASE_URL=postgresql+asyncpg://myproject_user:********@" in result.stdout
     assert "would update backend/.env (DATABASE_URL (user))" in result.stdout

@@ -107,7 +107,11 @@ def test_check_flags_an_unignored_password_file_and_render_repairs_it(project: P
 def test_dry_run_names_the_gitignore_change_and_writes_nothing(project: Path) -> None:
     (project / ".gitignore").unlink()
     result = envsync("render", "--dry-run", cwd=project)
-    assert result.stdout.splitlines() == ["would create .gitignore (/backend/.env, *.envsync-tmp)"]
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "would create .gitignore (/backend/.env, *.envsync-tmp)",
+        "nothing was written; `envsync render` writes these changes",
+    ]
     assert not (project / ".gitignore").exists()
 
 

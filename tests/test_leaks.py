@@ -197,7 +197,7 @@ def test_diff_masks_a_password_by_where_it_sits_however_it_is_spelled(project: P
         path = project / name
         path.write_text(path.read_text().replace("renamed", "drifted"))
     result = envsync("render", "--dry-run", "--diff", cwd=project)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr
     for spelling in ("pa%2fss%3aw0rd", "\\x70a/ss\\x3aw0rd", "pa/ss:w0rd", "pa%2Fss%3Aw0rd"):
         assert spelling not in result.stdout, spelling
     assert "POSTGRES_PASSWORD: ********" in result.stdout

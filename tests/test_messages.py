@@ -340,3 +340,47 @@ def test_adopt_prefer_names_the_files_it_changed_and_what_they_feed(tmp_path: Pa
     assert "still differs" not in result.stdout
     assert result.stdout.splitlines()[-1] == "envsync check: in sync"
     assert envsync("check", cwd=project).returncode == 0
+
+
+# --- render's previews (item 11) ---------------------------------------------------------------
+
+
+def test_render_previews_write_nothing_and_exit_1_when_something_would_change(
+    project: Path,
+) -> None:
+    for preview in (["--dry-run"], ["--diff"], ["--diff", "--dry-run"]):
+        assert envsync_process("render", *preview, cwd=project).returncode == 0, preview
+    env = project / "backend/.env"
+    env.write_text(env.read_text().replace("127.0.0.1", "localhost"))
+    before = snapshot(project)
+    for preview in (["--dry-run"], ["--diff"], ["--diff", "--dry-run"]):
+        result = envsync_process("render", *preview, cwd=project)
+        assert result.returncode == 1, (preview, result.stdout, result.stderr)
+        assert result.stdout.splitlines()[-2:] == [
+            "would update backend/.env (DATABASE_URL (host))",
+            "nothing was written; `envsync render` writes these changes",
+        ]
+        assert snapshot(project) == before
+    shown = envsync_process("render", "--diff", cwd=project).stdout.splitlines()
+    assert "+DATABASE_URL=postgresql+asyncpg://myproject_user:********@127.0.0.1:" in "\n".join(
+        shown
+    )
+    written = envsync_process("render", cwd=project)
+    assert (written.returncode, written.stdout) == (
+        0,
+        "updated backend/.env (DATABASE_URL (host))\n",
+    )
+    assert envsync_process("render", "--diff", cwd=project).returncode == 0
+
+
+def test_render_help_says_what_the_previews_do() -> None:
+    help_text = " ".join(
+        envsync_process("render", "--help", cwd=REPO).stdout.replace("│", " ").split()
+    )
+    for promise in (
+        "A preview with --dry-run or --diff writes nothing: exit 1 if anything would change, "
+        "else 0.",
+        "Write nothing; name each file that would change; exit 1 if any.",
+        "Write nothing; print a unified diff (secrets masked); exit 1 if it is not empty.",
+    ):
+        assert promise in help_text, help_text

@@ -63,6 +63,7 @@ def test_check_render_set_and_mode_switches_leave_no_password_in_the_cache(
         used.append(password)
     (project / "backend/.env").unlink()
     _ok("render", "--diff", cwd=project)
+    _ok("render", cwd=project)
     _ok("set", "secret_storage=local", cwd=project)
     _ok("check", cwd=project)
     _ok("set", f"db_password={NEXT}", cwd=project)

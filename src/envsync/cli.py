@@ -90,13 +90,25 @@ def _print(outcome: Outcome) -> None:
 @_user_errors
 def render(
     project_dir: ProjectDir = Path("."),
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write nothing.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Write nothing; name each file that would change; exit 1 if any."
+        ),
+    ] = False,
     diff: Annotated[
-        bool, typer.Option("--diff", help="Print a unified diff (secrets masked).")
+        bool,
+        typer.Option(
+            "--diff",
+            help="Write nothing; print a unified diff (secrets masked); exit 1 if it is not empty.",
+        ),
     ] = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
-    """Repair drift: write what envsync owns in each file from .copier-answers.yml."""
+    """Repair drift: write every place of envsync.toml that differs from the facts.
+
+    A preview with --dry-run or --diff writes nothing: exit 1 if anything would change, else 0.
+    """
     from envsync.commands import render as render_command
 
     _print(

@@ -1,4 +1,5 @@
-"""``envsync render [--dry-run] [--diff]``: the plan, applied (or only shown)."""
+"""``envsync render [--dry-run] [--diff]``: the plan, applied, or only shown (exit 1 when
+something would change)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from envsync.plan import Plan, load_plan
 
 
 def run(project_dir: Path, *, dry_run: bool, show_diff: bool, show_secrets: bool) -> Outcome:
+    """Write the repairs; with ``dry_run`` or ``show_diff``, a preview that writes nothing and
+    exits 1 when something would change (cog's ``--check``, ``git diff --exit-code``)."""
+    preview = dry_run or show_diff
     out: list[str] = []
     with file_io.project_lock(project_dir):
         plan = load_plan(project_dir)
@@ -21,16 +25,15 @@ def run(project_dir: Path, *, dry_run: bool, show_diff: bool, show_secrets: bool
             out += text.splitlines()
             if MASK in text:
                 out.append(SECRETS_HINT)
-        if not dry_run:
+        if not preview:
             apply(project_dir, plan.changes)
             secret_history.record(project_dir, copies.secret_values(plan.facts))
-    out += [describe(change, done=not dry_run) for change in plan.changes]
+    out += [describe(change, done=not preview) for change in plan.changes]
     if not plan.changes:
-        out.append("all files in sync")
-    if not dry_run:
-        out += new_password_note(plan)
-        out += mode_note(project_dir, plan)
-    return Outcome(0, out)
+        return Outcome(0, [*out, "all files in sync"])
+    if preview:
+        return Outcome(1, [*out, "nothing was written; `envsync render` writes these changes"])
+    return Outcome(0, out + new_password_note(plan) + mode_note(project_dir, plan))
 
 
 def new_password_note(written: Plan) -> list[str]:
