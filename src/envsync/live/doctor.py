@@ -76,7 +76,7 @@ def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check
     else:
         yield Check("files agree", Status.OK, "every place of the map agrees with the facts")
     answers = database.facts.answers
-    running = compose.running_container(project_dir, database.service)
+    running = compose.running_container(project_dir, database.service, database.compose_project)
     container, inspected = container_check.check(project_dir, answers, running)
     yield container
     if database.app is None:
@@ -85,7 +85,7 @@ def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check
                 "server reachable",
                 Status.SKIPPED,
                 f"service {database.service} publishes no port and no container of it runs: "
-                f"start it (`docker compose up -d {database.service}`)",
+                f"start it (`{_up(database)}`)",
             )
             return
         url = DatabaseUrl(
@@ -142,12 +142,11 @@ def _reachable_check(context: _Context) -> Check:
         with socket.create_connection((host, port), timeout=driver.CONNECT_TIMEOUT):
             pass
     except OSError as error:
-        service = context.answers.db_service
         return Check(
             "server reachable",
             Status.PROBLEM,
             f"nothing answers on {host}:{port} ({error.strerror or error}): is "
-            f"`docker compose up -d {service}` or `envsync db up` running?",
+            f"`{_up(context.database)}` or `envsync db up` running?",
         )
     owner = _owner(context)
     who = f"{owner.description} answers" if owner else "a server answers"
@@ -241,8 +240,8 @@ def _refused_message(context: _Context, known: _Owner | None = None) -> str:
         who = f" ({publisher})" if publisher else ""
         return (
             f"another server{who} answers on {url.host}:{port}; this project's database "
-            f"is not running: start it (`envsync db up` or `docker compose up -d "
-            f"{answers.db_service}`) or move it to a free port (`envsync set db_port=...`)"
+            f"is not running: start it (`envsync db up` or `{_up(context.database)}`) or move it "
+            "to a free port (`envsync set db_port=...`)"
         )
     if _role_missing(context, owner):
         return (
@@ -258,7 +257,7 @@ def _refused_message(context: _Context, known: _Owner | None = None) -> str:
         # A masked password in a pasted command would become the password: psql asks for it.
         sql = f"\\password {identifier(answers.db_user)}"
     service = answers.db_service
-    docker = _psql_command(["docker", "compose", "exec", service, "psql"], answers, sql)
+    docker = _psql_command([*_compose(context.database), "exec", service, "psql"], answers, sql)
     lines = [
         f"the files agree, but the server refuses their password for user {url.user}: the "
         f"database volume was initialised with an older password{_volume_named(context)} (the "
@@ -273,7 +272,7 @@ def _refused_message(context: _Context, known: _Owner | None = None) -> str:
         lines.append(f"    {local}    # the embedded database (envsync db up)")
     lines += [
         "or recreate the volume, which DESTROYS its data:",
-        f"    docker compose down -v && docker compose up -d {service}",
+        f"    {shlex.join(_compose(context.database))} down -v && {_up(context.database)}",
         f"    envsync db down && rm -rf {context.database.volume} && envsync db up"
         "    # the embedded database",
     ]
@@ -308,7 +307,9 @@ def _role_missing(context: _Context, owner: _Owner) -> bool:
             return error.missing_role
         return False
     if owner.container is not None:
-        argv = compose.exec_psql_argv(context.answers.db_service, user, "postgres")
+        argv = compose.exec_psql_argv(
+            context.answers.db_service, user, "postgres", owner.container.files
+        )
         try:
             result = subprocess.run(
                 argv,
@@ -329,12 +330,21 @@ def _missing_database_message(context: _Context) -> str:
     answers = context.answers
     create = f"CREATE DATABASE {identifier(answers.db_name)}"
     docker = _psql_command(
-        ["docker", "compose", "exec", answers.db_service, "psql"], answers, create
+        [*_compose(context.database), "exec", answers.db_service, "psql"], answers, create
     )
     return (
         f"database {answers.db_name} does not exist on the server (the volume was initialised "
         f"with another POSTGRES_DB); create it:\n    {docker}"
     )
+
+
+def _compose(database: ProjectDatabase) -> list[str]:
+    """``docker compose`` as a person runs it for this project: with the map's files."""
+    return compose.compose_argv(database.compose_project)
+
+
+def _up(database: ProjectDatabase) -> str:
+    return shlex.join([*_compose(database), "up", "-d", database.service])
 
 
 def _psql_command(psql: list[str], answers: Answers, sql: str) -> str:

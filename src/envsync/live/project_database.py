@@ -50,6 +50,8 @@ class ProjectDatabase:
     service: str
     #: The compose files that declare the service, the base before its override.
     compose_files: tuple[str, ...]
+    #: What compose must be told (``-f``, the map's ``[compose] files``); empty: its own lookup.
+    compose_project: tuple[str, ...]
     #: What compose gives the container on its first start, and the embedded server's port.
     spec: ServerSpec
     #: The host port published for the container's 5432; ``None``: only its container reaches it.
@@ -79,13 +81,15 @@ def _read(context: Context, place: Place) -> str | tuple[str, ...] | None:
     return document(place.format, text, shaped).read(place.key).value
 
 
-def _compose_files(project_dir: Path, places: list[Place], service: str) -> tuple[str, ...]:
+def _compose_files(
+    project_dir: Path, places: list[Place], service: str, project: tuple[str, ...]
+) -> tuple[str, ...]:
     prefix = f"services.{service}."
     named = [p.file for p in places if p.format == "compose" and p.key.startswith(prefix)]
     if not named:
-        # A map without a place in the service (all its values in an env_file): compose's own
-        # default file at the root.
-        named = [name for name in DEFAULT_NAMES if (project_dir / name).is_file()][:1]
+        # A map without a place in the service (all its values in an env_file): the files
+        # compose is told, else its own default file at the root.
+        named = list(project) or [n for n in DEFAULT_NAMES if (project_dir / n).is_file()][:1]
     if not named:
         raise MapError(
             path=MAP_FILE,
@@ -133,7 +137,7 @@ def load(project_dir: Path) -> ProjectDatabase:
     service = facts.answers.db_service
     places = [place.resolved(facts.values) for place in place_map.places]
     context = _reader(project_dir)
-    files = _compose_files(project_dir, places, service)
+    files = _compose_files(project_dir, places, service, place_map.compose_files)
     prefix = f"services.{service}"
     environment = {
         key: _service_value(context, files, f"{prefix}.environment.{key}")
@@ -168,7 +172,15 @@ def load(project_dir: Path) -> ProjectDatabase:
     )
     alembic = tuple(dict.fromkeys(p.file for p in places if p.format == "ini"))
     return ProjectDatabase(
-        project_dir, facts, service, files, spec, published, _app_url(context, places), alembic
+        project_dir,
+        facts,
+        service,
+        files,
+        place_map.compose_files,
+        spec,
+        published,
+        _app_url(context, places),
+        alembic,
     )
 
 

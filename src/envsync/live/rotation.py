@@ -71,10 +71,12 @@ def change_live(
     embedded = server.status(data_dir)
     if embedded is not None:
         return _embedded(data_dir, embedded, old, new)
-    container = compose.running_container(project_dir, old.db_service)
+    database = _database(project_dir)
+    files = database.compose_project if database is not None else ()
+    container = compose.running_container(project_dir, old.db_service, files)
     if container is not None:
         return _compose(project_dir, container, old, new)
-    port = _published_port(project_dir, old)
+    port = database.published if database is not None else old.db_port
     if port is None:
         return _files_only(
             f"no database of this project runs (service {old.db_service} publishes no port and "
@@ -98,12 +100,13 @@ def _files_only(reason: str, old: Answers | None, new: Answers) -> LiveOutcome:
     return LiveOutcome(False, reason)
 
 
-def _published_port(project_dir: Path, old: Answers) -> int | None:
-    """The host port this project publishes for its database: the only one probed."""
+def _database(project_dir: Path) -> project_database.ProjectDatabase | None:
+    """The database the map describes (its compose files, the host port it publishes: the only
+    one probed); ``None`` for a map that names no compose service: the answers' port then."""
     try:
-        return project_database.load(project_dir).published
+        return project_database.load(project_dir)
     except EnvsyncError:
-        return old.db_port  # a map that names no compose service: the answers' port
+        return None
 
 
 def _credentials(values: Answers) -> tuple[str, str, str]:
