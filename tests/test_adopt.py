@@ -196,21 +196,53 @@ def test_adopt_names_the_tracked_files_that_already_hold_the_password(tmp_path: 
 # --- disagreement: the table, --prefer ---------------------------------------------------------
 
 
+def table_rows(stdout: str) -> list[dict[str, str]]:
+    """adopt's table, read by its header's column positions: a cell that does not start at its
+    column (a shifted row) fails here."""
+    lines = stdout.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith("fact "))
+    names = re.split(r"  +", lines[top])
+    starts = [lines[top].index(name) for name in names]
+    rows = []
+    for line in lines[top + 1 :]:
+        if not line.startswith(" ") and not re.match(r"[a-z_]+  ", line):
+            break  # the lines below the table
+        cells = {}
+        for name, start, end in zip(names, starts, [*starts[1:], None], strict=True):
+            cell = line[start:end]
+            assert start == 0 or not line[start - 1 : start].strip(), (name, line)
+            assert not cell.strip() or cell == cell.lstrip(), (name, line)
+            cells[name] = cell.strip()
+        rows.append(cells)
+    return rows
+
+
 def test_incident_shows_the_table_and_writes_nothing(tmp_path: Path) -> None:
     project = git_project(tmp_path / "sparkle", INCIDENT.files)
     before = snapshot(project)
     result = envsync("adopt", cwd=project)
     assert result.returncode == 1, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["fact", "place", "value"]
+    assert re.split("  +", result.stdout.splitlines()[0]) == [
+        "fact",
+        "place",
+        "value",
+        "vs reference",
+    ]
     url = "backend/.env: DATABASE_URL"
-    row = next(line for line in lines if line.startswith("db_password"))
-    assert "docker-compose.yml: services.sparkle_db.environment.POSTGRES_PASSWORD" in row
-    password_row = lines[lines.index(row) + 1]
-    assert password_row.strip().startswith(url)
-    assert password_row.split()[-2:] == ["********", "differs"]
-    assert any(url in line and line.split()[-2:] == ["sparkle_user", "differs"] for line in lines)
-    assert any(url in line and line.split()[-2:] == ["5439", "same"] for line in lines)
+    compose = "docker-compose.yml: services.sparkle_db.environment.POSTGRES_PASSWORD"
+    rows = table_rows(result.stdout)
+    index = next(i for i, row in enumerate(rows) if row["fact"] == "db_password")
+    assert rows[index]["place"] == compose
+    assert rows[index]["vs reference"] == "reference"
+    assert rows[index + 1] == {
+        "fact": "",
+        "place": url,
+        "value": "********",
+        "vs reference": "differs",
+    }
+    by_value = {(row["place"], row["value"]): row["vs reference"] for row in rows}
+    assert by_value[(url, "sparkle_user")] == "differs"
+    assert by_value[(url, "5439")] == "same"
     assert "disagree on db_user, db_password, db_name" in result.stdout
     assert "--prefer PLACE" in result.stdout
     assert "Incident-pw-13" not in result.stdout and "sparkle_password" not in result.stdout
@@ -240,14 +272,15 @@ def test_the_table_marks_the_credentials_the_running_server_accepts(
         live_server.stop(spec.data_dir)
     assert result.returncode == 1, result.stdout + result.stderr
     assert snapshot(project) == before
-    lines = result.stdout.splitlines()
     compose = "docker-compose.yml: services.sparkle_db.environment.POSTGRES_PASSWORD"
     url = "backend/.env: DATABASE_URL"
-    assert any(compose in line and line.endswith("logs in: yes") for line in lines)
-    assert any(
-        url in line and line.split()[-5:] == ["********", "differs", "logs", "in:", "no"]
-        for line in lines
-    )
+    rows, fact = {}, ""
+    for row in table_rows(result.stdout):
+        fact = row["fact"] or fact
+        rows[(fact, row["place"])] = row
+    assert rows[("db_password", compose)]["logs in"] == "yes"
+    assert rows[("db_password", url)]["logs in"] == "no"
+    assert rows[("db_password", url)]["value"] == "********"
     assert f"a read-only login to the server on localhost:{port}" in result.stdout
     assert "compose's POSTGRES_* apply only to a fresh volume" in result.stdout
     assert INCIDENT.password not in result.stdout

@@ -17,8 +17,9 @@ import yaml
 
 from envsync.live.server import free_port
 from envsync.template_source import described
-from tests.conftest import REPO, copier_copy, envsync, envsync_process, snapshot
+from tests.conftest import BIN, REPO, copier_copy, envsync, envsync_process, snapshot
 from tests.layouts import git_project
+from tests.test_adopt import table_rows
 
 SECRETS_HINT = "passwords are shown as ********; add --show-secrets to print them"
 ANSWERS_HEADER = (
@@ -384,3 +385,86 @@ def test_render_help_says_what_the_previews_do() -> None:
         "Write nothing; print a unified diff (secrets masked); exit 1 if it is not empty.",
     ):
         assert promise in help_text, help_text
+
+
+# --- adopt's table (item 10) -------------------------------------------------------------------
+
+
+def on_a_terminal(*args: str, cwd: Path, environment: dict[str, str]) -> str:
+    """The installed ``envsync`` with a pseudo-terminal as stdout and stderr, as a user sees it."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [BIN / "envsync", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, **environment},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    process.wait(timeout=60)
+    return b"".join(chunks).decode().replace("\r\n", "\n")
+
+
+def test_adopt_table_is_headed_aligned_marked_and_fits_a_terminal(tmp_path: Path) -> None:
+    port = free_port()
+    project = git_project(
+        tmp_path / "sparkle",
+        {
+            "docker-compose.yml": f"""
+                services:
+                  db:
+                    image: postgres:16
+                    environment:
+                      POSTGRES_USER: postgres
+                      POSTGRES_PASSWORD: Compose-pw-1
+                      POSTGRES_DB: sparkle
+                    ports:
+                      - "{port}:5432"
+                """,
+            "backend/.env": (
+                f"DATABASE_URL=postgresql+asyncpg://sparkle_user:Env-pw-2@localhost:{port}/sparkle\n"
+            ),
+        },
+    )
+    piped = envsync_process("adopt", cwd=project)
+    assert piped.returncode == 1
+    rows = table_rows(piped.stdout)
+    assert rows[:2] == [
+        {
+            "fact": "db_user",
+            "place": "docker-compose.yml: services.db.environment.POSTGRES_USER",
+            "value": "postgres",
+            "vs reference": "reference",
+        },
+        {
+            "fact": "",
+            "place": "backend/.env: DATABASE_URL",
+            "value": "sparkle_user",
+            "vs reference": "differs",
+        },
+    ]
+    assert {row["vs reference"] for row in rows} == {"reference", "same", "differs"}
+    assert "\x1b[" not in piped.stdout
+
+    shown = on_a_terminal("adopt", cwd=project, environment={"COLUMNS": "64"})
+    table = shown.split("\nvs reference:")[0].splitlines()
+    assert table[0].split() == ["fact", "place", "value", "vs", "reference"]
+    assert max(len(line) for line in table) <= 64, table
+    assert len(table) > len(rows) + 1  # the long places wrapped onto lines of their own
+    assert any(
+        line.startswith("db_password  docker-compose.yml:") and line.endswith("reference")
+        for line in table
+    ), table

@@ -3,6 +3,7 @@ report of what it wrote."""
 
 from __future__ import annotations
 
+from envsync import text_table
 from envsync.adopt import LOGIN_FACTS, Outcome
 from envsync.answers import ANSWERS_FILE
 from envsync.drift import MASK, Finding
@@ -12,33 +13,38 @@ def _shown(name: str, value: str, show_secrets: bool) -> str:
     return MASK if "password" in name and not show_secrets else value
 
 
-def table(outcome: Outcome, *, show_secrets: bool) -> list[str]:
-    """Facts by place: each place's value (secrets masked), marked same or differs."""
-    rows: list[list[str]] = [["fact", "place", "value", ""]]
+def table(outcome: Outcome, *, show_secrets: bool, width: int | None = None) -> list[str]:
+    """Facts by place: each place's value (secrets masked), compared with the fact's reference
+    place (the one --prefer names, else the first found), and whether its login works. With a
+    terminal's ``width``, the place column wraps to fit."""
+    rows: list[list[str]] = []
     for name in outcome.facts:
         holders = [f for f in outcome.found.found if name in f.values]
-        if not holders:
-            continue
         reference = outcome.reference.get(name)
         for index, f in enumerate(holders):
             value = f.values[name]
-            mark = ""
-            if reference is not None and f is not reference:
-                mark = "same" if value == reference.values[name] else "differs"
+            compared = ""
+            if reference is not None:
+                same = value == reference.values[name]
+                compared = "reference" if f is reference else "same" if same else "differs"
+            note = ""
             if not f.counts:
-                mark += " (example, not compared)" if f.place and f.place.example else " (unused)"
+                note = "example, not compared" if f.place and f.place.example else "unused"
+            login = ""
             if name in LOGIN_FACTS and f.label in outcome.logins:
-                login = "logs in: " + ("yes" if outcome.logins[f.label] else "no")
-                mark = f"{mark}  {login}" if mark else login
-            rows.append(
-                [name if index == 0 else "", f.label, _shown(name, value, show_secrets), mark]
-            )
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True))
-        + ("  " + row[3] if row[3] else "")
-        for row in rows
-    ]
+                login = "yes" if outcome.logins[f.label] else "no"
+            shown = _shown(name, value, show_secrets)
+            rows.append([name if index == 0 else "", f.label, shown, compared, login, note])
+    header = ["fact", "place", "value", "vs reference", "logs in", "note"]
+    # A column nothing fills (no server probed, no example file) is left out.
+    keep = [i for i in range(len(header)) if i < 4 or any(row[i] for row in rows)]
+    lines = text_table.lines(
+        [header[i] for i in keep], [[row[i] for i in keep] for row in rows], width=width, wrap=1
+    )
+    lines.append(
+        "vs reference: each value against the fact's reference place (the one --prefer "
+        "names, else the first found)"
+    )
     if outcome.probed is not None:
         lines += [
             f"logs in: a read-only login to the server on {outcome.probed} with each place's "

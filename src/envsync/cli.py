@@ -77,6 +77,15 @@ def _user_errors(command: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+def _terminal_width() -> int | None:
+    """The terminal's width when stdout is one (COLUMNS wins, as everywhere); None when piped:
+    a pipe gets every row whole."""
+    import shutil
+    import sys
+
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
 def _print(outcome: Outcome) -> None:
     for line in outcome.out:
         typer.echo(line)
@@ -300,4 +309,5 @@ def adopt(
     if update:
         _print(adopt_command.update(project_dir, options))
     else:
-        _print(adopt_command.run(project_dir, options, show_secrets=show_secrets))
+        width = _terminal_width()
+        _print(adopt_command.run(project_dir, options, show_secrets=show_secrets, width=width))

@@ -13,7 +13,14 @@ from envsync.commands.outcome import Outcome, mode_note
 from envsync.drift import MASK
 
 
-def run(project_dir: Path, options: adopt_module.Options, *, show_secrets: bool) -> Outcome:
+def run(
+    project_dir: Path,
+    options: adopt_module.Options,
+    *,
+    show_secrets: bool,
+    width: int | None = None,
+) -> Outcome:
+    """``width``: the terminal's, for the table; None when the output is piped."""
     with file_io.project_lock(project_dir):
         outcome = adopt_module.adopt(project_dir, options)
         # What check finds now, not what the plan meant to repair: a place repaired through a
@@ -21,7 +28,7 @@ def run(project_dir: Path, options: adopt_module.Options, *, show_secrets: bool)
         remaining = [] if outcome.conflict else check.findings(project_dir)[0]
     out: list[str] = []
     if outcome.conflict or options.prefer is not None:
-        table = adopt_report.table(outcome, show_secrets=show_secrets)
+        table = adopt_report.table(outcome, show_secrets=show_secrets, width=width)
         out += table
         if any(MASK in line for line in table):
             out.append(SECRETS_HINT)
