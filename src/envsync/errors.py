@@ -60,6 +60,10 @@ class MapError(_FileError):
     """The map of places (``envsync.toml``) is missing, unreadable or inconsistent."""
 
 
+class NoComposeService(MapError):
+    """The map names no compose file for the database service: only the answers tell its port."""
+
+
 class UnrepairableError(FormatError):
     """A place that differs cannot be repaired in place; ``check`` reports it as drift."""
 

@@ -110,6 +110,35 @@ def test_a_server_reached_only_over_tcp_takes_the_password_with_the_old_one(
         assert NEW_PASSWORD not in refused.stderr
 
 
+def test_a_compose_port_that_cannot_be_read_stops_the_change_before_any_server(
+    project: Path, live_dir: Path
+) -> None:
+    port = free_port()
+    assert envsync("set", "--files-only", f"db_port={port}", cwd=project).returncode == 0
+    values = load_answers(project)
+    compose_file = project / "docker-compose.yml"
+    # Compose publishes one port of the range: not necessarily the answers' port, which a server
+    # that is not this database may hold (here one that even takes the project's login).
+    compose_file.write_text(
+        compose_file.read_text().replace(f":{port}:5432", f":{port + 1}-{port + 2}:5432")
+    )
+    before = snapshot(project)
+    spec = ServerSpec(values.db_user, values.db_password, values.db_name, port, live_dir / "tcp")
+    with native_server(spec):
+        result = envsync("set", f"db_password={NEW_PASSWORD}", cwd=project)
+        assert result.returncode == 2, result.stdout
+        assert result.stderr.startswith("envsync: docker-compose.yml: services.db.ports ")
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert snapshot(project) == before
+        psycopg.connect(
+            host="127.0.0.1",
+            port=port,
+            user=values.db_user,
+            password=values.db_password,
+            dbname=values.db_name,
+        ).close()
+
+
 def test_another_projects_server_on_the_port_stops_the_change(
     project: Path, another_projects_server: int, live_dir: Path
 ) -> None:

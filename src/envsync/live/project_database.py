@@ -18,7 +18,7 @@ from pathlib import Path
 from envsync import database_url, file_io, plan
 from envsync import facts as facts_module
 from envsync.database_url import DatabaseUrl
-from envsync.errors import DatabaseError, FormatError, MapError
+from envsync.errors import DatabaseError, FormatError, NoComposeService
 from envsync.facts import Facts
 from envsync.formats import Context, document
 from envsync.formats.compose_names import DEFAULT_NAMES, OVERRIDE_NAMES
@@ -91,7 +91,7 @@ def _compose_files(
         # compose is told, else its own default file at the root.
         named = list(project) or [n for n in DEFAULT_NAMES if (project_dir / n).is_file()][:1]
     if not named:
-        raise MapError(
+        raise NoComposeService(
             path=MAP_FILE,
             message=f"names no compose file for the database service {service!r}; "
             "add a place in it (`envsync adopt` writes them)",

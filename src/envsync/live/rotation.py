@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from envsync.answers import Answers
-from envsync.errors import AnswersError, EnvsyncError, LiveChangeError
+from envsync.errors import AnswersError, LiveChangeError, NoComposeService
 from envsync.facts import load_answers
 from envsync.live import compose, driver, postmaster, probe, project_database, server
 from envsync.live.project_database import VOLUMES_DIR
@@ -102,10 +102,13 @@ def _files_only(reason: str, old: Answers | None, new: Answers) -> LiveOutcome:
 
 def _database(project_dir: Path) -> project_database.ProjectDatabase | None:
     """The database the map describes (its compose files, the host port it publishes: the only
-    one probed); ``None`` for a map that names no compose service: the answers' port then."""
+    one probed); ``None`` for a map that names no compose service: the answers' port then.
+
+    Any other error (a compose file whose port cannot be read) stops the change: a guessed
+    port may be another server's."""
     try:
         return project_database.load(project_dir)
-    except EnvsyncError:
+    except NoComposeService:
         return None
 
 
