@@ -62,7 +62,7 @@ def test_a_killed_set_is_reported_and_finished_by_the_same_command(
     assert from_compose(live_project).password == old  # compose's file is written last
     assert NEW_PASSWORD not in (live_project / ".envsync/live-change").read_text()
     report = _reported(live_project)
-    assert "`envsync set db_password=...`" in report
+    assert '`envsync set "db_password=$(cat .envsync/live-change.db_password)"`' in report
     assert "finish it with the same command again" in report
 
     again = envsync("set", f"db_password={NEW_PASSWORD}", cwd=live_project)
@@ -90,4 +90,36 @@ def test_a_killed_rotate_keeps_its_password_in_the_ignored_env_file_first(
     assert envsync("check", cwd=live_project).returncode == 0
     assert _logs_in(live_project, kept)
     assert dotenv_values(live_project / "backend/.env")["DATABASE_URL"] is not None
+    assert alembic("upgrade", "head", project=live_project).returncode == 0
+
+
+def test_a_killed_rotate_whose_password_no_ignored_file_takes_keeps_it_in_envsync(
+    live_project: Path,
+) -> None:
+    # The team commits backend/.env: every file that takes the password is one git may track.
+    gitignore = live_project / ".gitignore"
+    gitignore.write_text(gitignore.read_text().replace("backend/.env\n", ""))
+    old = from_compose(live_project).password
+    _killed_at(live_project, "after-database", "rotate")
+    assert from_url(env_url(live_project)).password == old  # no file took the new password
+    assert not _logs_in(live_project, old)
+    kept = live_project / ".envsync/live-change.db_password"
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert _logs_in(live_project, kept.read_text())
+    command = '`envsync set "db_password=$(cat .envsync/live-change.db_password)"`'
+    check = envsync("check", cwd=live_project)
+    assert check.returncode == 1 and command in check.stdout, check.stdout
+    assert command in _reported(live_project)
+
+    finished = subprocess.run(
+        ["sh", "-c", command.strip("`")],
+        cwd=live_project,
+        env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"},
+        capture_output=True,
+        text=True,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert envsync("check", cwd=live_project).returncode == 0
+    assert not kept.exists()
+    assert _logs_in(live_project, from_compose(live_project).password)
     assert alembic("upgrade", "head", project=live_project).returncode == 0

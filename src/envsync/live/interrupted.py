@@ -4,9 +4,12 @@
 would leave the database on the new values and every file on the old ones, which ``check`` alone
 would call "in sync". So before the database hears of anything, ``.envsync/live-change`` records
 the keys being set, a salted hash of each secret value (never the value) and the files that
-already keep the new values; it is removed once every file is written. While it exists, ``check``
-reports it (exit 1) and ``doctor`` names the command that finishes the change: the same
-``envsync set`` again.
+already keep the new values; it is removed once every file is written. Each new secret value
+waits beside it in a file of its own (``.envsync/live-change.KEY``, 0600, git-ignored with the
+directory): a rotate's random password may go to no git-ignored file of the project, and after a
+kill the database may already hold it. While the record exists, ``check`` reports it (exit 1) and
+``doctor`` names the command that finishes the change: the same ``envsync set`` again, reading
+each kept value from its file.
 
 This module reads and writes only that journal: ``check`` imports it on its fast path.
 """
@@ -28,6 +31,8 @@ from envsync.drift import Finding
 __all__ = ["JOURNAL", "Pending", "begin", "checkpoint", "end", "finding", "pending"]
 
 JOURNAL = ".envsync/live-change"
+#: ``JOURNAL.KEY``: a new secret value until the change is finished.
+_VALUE_PREFIX = f"{JOURNAL}."
 _CHECK_CACHE = ".envsync/check-cache"
 #: Tests pause a run at a named step (then kill it) through this variable.
 PAUSE_VARIABLE = "ENVSYNC_PAUSE_AT"
@@ -38,15 +43,22 @@ class Pending:
     keys: tuple[str, ...]
     #: Files that already held the new values before the database was changed.
     kept_in: tuple[str, ...]
+    #: The keys whose new value waits in ``JOURNAL.KEY``.
+    kept_values: tuple[str, ...] = ()
 
     def command(self) -> str:
-        return "envsync set " + " ".join(f"{key}=..." for key in self.keys)
+        """The shell command that finishes the change (no secret in it: it reads the files)."""
+        return "envsync set " + " ".join(
+            f'"{key}=$(cat {_VALUE_PREFIX}{key})"' if key in self.kept_values else f"{key}=..."
+            for key in self.keys
+        )
 
 
 def begin(
     project_dir: Path, keys: Sequence[str], secret_values: Mapping[str, str], kept_in: Sequence[str]
 ) -> None:
-    """Record the change before the database hears of it (the directory exists: ``state_dir``)."""
+    """Record the change, and keep its new secret values, before the database hears of it (the
+    directory exists: ``state_dir``)."""
     salt = secrets.token_hex(16)
     record = {
         "keys": list(keys),
@@ -68,10 +80,24 @@ def begin(
     os.replace(temporary, path)
     # A clean check remembered before this change must not answer "in sync" during it.
     (project_dir / _CHECK_CACHE).unlink(missing_ok=True)
+    for key, value in secret_values.items():
+        _write_private(project_dir / f"{_VALUE_PREFIX}{key}", value)
+
+
+def _write_private(path: Path, text: str) -> None:
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        os.fchmod(handle.fileno(), 0o600)  # a file left by an earlier run keeps its own mode
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def end(project_dir: Path) -> None:
+    """The change is finished (or nothing was changed): forget it, then its kept values."""
     (project_dir / JOURNAL).unlink(missing_ok=True)
+    for path in (project_dir / JOURNAL).parent.glob(f"{Path(JOURNAL).name}.*"):
+        path.unlink(missing_ok=True)
 
 
 def pending(project_dir: Path) -> Pending | None:
@@ -80,9 +106,12 @@ def pending(project_dir: Path) -> Pending | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError):  # there, but unreadable or cut short: still unfinished
-        return Pending(keys=("db_password",), kept_in=())
+        record = {}
+    if not isinstance(record, dict):
+        record = {}
     keys = tuple(str(key) for key in record.get("keys") or ["db_password"])
-    return Pending(keys=keys, kept_in=tuple(str(name) for name in record.get("kept_in") or ()))
+    kept = tuple(key for key in keys if (project_dir / f"{_VALUE_PREFIX}{key}").is_file())
+    return Pending(keys, tuple(str(name) for name in record.get("kept_in") or ()), kept)
 
 
 def finding(project_dir: Path) -> Finding | None:
