@@ -27,10 +27,12 @@ from envsync.live import probe
 from envsync.places import map_file
 from envsync.places.discovery import Discovery, Found, discover
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import Fact, Ignore, Place, PlaceMap
+from envsync.places.model import Database, Fact, Ignore, Place, PlaceMap
 
 # The facts adopt decides, in the order the table shows them.
 ANSWER_FACTS = ("db_service", "db_user", "db_password", "db_name", "db_host", "db_port")
+# What a second database's table in the map gives.
+DATABASE_KEYS = ("db_user", "db_password", "db_name", "db_port")
 # The facts a login tries: a place that disagrees on one of them may hold the truth.
 LOGIN_FACTS = ("db_user", "db_password", "db_name")
 MAP_HEADER = """\
@@ -111,11 +113,12 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     raw = _answers(project_dir, found, decided, storage)
     adopted = answers.from_mapping({**raw, "db_password": password}, path=Path(ANSWERS_FILE))
     instructions = found.instructions or "CLAUDE.md"
+    databases, kept = _databases(project_dir, found, decided)
     place_map = PlaceMap(
         facts={
             name: Fact(value, secret=False)
             for name, value in decided.items()
-            if name not in ANSWER_FACTS
+            if name not in ANSWER_FACTS and "." not in name
         },
         places=(
             *(f.place for f in found.found if f.place is not None),
@@ -130,6 +133,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         ),
         compose_files=found.compose_files,
         ignores=tuple(Ignore(place.file, place.key) for place in found.excluded),
+        databases=databases,
     )
     map_text = map_file.dump(place_map, header=MAP_HEADER)
     if map_file.parse(map_text) != place_map:
@@ -142,7 +146,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     rewrites.append(
         plan.Rewrite(ANSWERS_FILE, answers.dump(raw), private=storage != local_secret.LOCAL)
     )
-    facts = facts_module.from_answers(adopted, place_map)
+    facts = facts_module.from_answers(adopted, place_map, kept)
     planned = plan.plan(project_dir, facts, place_map, rewrites=rewrites)
     apply.apply(project_dir, planned.changes)
     changes = [change for change in planned.changes if change.path != ANSWERS_FILE]
@@ -246,6 +250,12 @@ def decide(
         "db_port": db.port or "5432",
         "db_host": found.db_host or str(answers.DEFAULTS["db_host"]),
     }
+    for other in found.others:
+        defaults |= {
+            f"{other.service}.db_user": other.user,
+            f"{other.service}.db_name": other.name,
+            f"{other.service}.db_port": other.port or "5432",
+        }
     for name, value in defaults.items():
         decided.setdefault(name, value)
     return decided, disagreements, reference
@@ -288,6 +298,42 @@ def _logins(
     if not accepted:
         return {}, None
     return {label: accepted[c] for label, c in candidates.items()}, f"{host}:{port}"
+
+
+def _databases(
+    project_dir: Path, found: Discovery, decided: dict[str, str]
+) -> tuple[dict[str, Database], dict[str, str]]:
+    """The map's second databases with their facts, and the passwords kept out of the map:
+    those a git-ignored env file holds and no tracked file does (as ``secret_storage: local``)."""
+    databases: dict[str, Database] = {}
+    kept: dict[str, str] = {}
+    for other in found.others:
+        prefix = f"{other.service}."
+        facts = {
+            name.removeprefix(prefix): value
+            for name, value in decided.items()
+            if name.startswith(prefix) and name.removeprefix(prefix) in DATABASE_KEYS
+        }
+        password = facts.get("db_password")
+        if not password:
+            raise EnvsyncError(
+                f"{other.files[0]}: no place gives the password of database {other.service}; "
+                f"set POSTGRES_PASSWORD for services.{other.service}, or leave its places out "
+                "with --exclude"
+            )
+        spelled = "{" + prefix + "db_password}"
+        home = any(
+            f.place is not None
+            and f.place.format in ("dotenv", "secret_file")
+            and not f.place.example
+            and spelled in (f.place.value, f.place.url and f.place.url.parts.get("password"))
+            for f in found.found
+        )
+        spellings = redact.secret_spellings([password])
+        if home and not local_secret.tracked_files_holding(project_dir, spellings):
+            kept[prefix + "db_password"] = facts.pop("db_password")
+        databases[other.service] = Database(other.service, facts)
+    return databases, kept
 
 
 def _password_home(found: Discovery) -> str | None:

@@ -145,7 +145,13 @@ FilesOnly = Annotated[
 @app.command("set")
 @_user_errors
 def set_command(
-    assignments: Annotated[list[str], typer.Argument(help="KEY=VALUE answers to change.")],
+    assignments: Annotated[
+        list[str],
+        typer.Argument(
+            help="KEY=VALUE facts to change; SERVICE.KEY=VALUE for a second database of the map "
+            "(db_test.db_password=...)."
+        ),
+    ],
     project_dir: ProjectDir = Path("."),
     files_only: FilesOnly = False,
 ) -> None:
@@ -157,11 +163,22 @@ def set_command(
 
 @app.command()
 @_user_errors
-def rotate(project_dir: ProjectDir = Path("."), files_only: FilesOnly = False) -> None:
+def rotate(
+    project_dir: ProjectDir = Path("."),
+    files_only: FilesOnly = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            metavar="SERVICE",
+            help="A second database of the map (its compose service); default: the project's.",
+        ),
+    ] = None,
+) -> None:
     """Give the database a new random password: the running database first, then every file."""
     from envsync.commands import set as set_module
 
-    _print(set_module.rotate(project_dir, files_only=files_only))
+    _print(set_module.rotate(project_dir, files_only=files_only, database=database))
 
 
 db_app = typer.Typer(

@@ -9,7 +9,7 @@ place the map gives it (a fresh clone gets a new random one, which ``envsync ren
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from envsync import answers as answers_module
@@ -17,7 +17,7 @@ from envsync import local_secret
 from envsync.answers import ANSWERS_FILE, LOCAL, Answers
 from envsync.errors import AnswersError, MapError
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import PlaceMap
+from envsync.places.model import DATABASE_FACTS, PlaceMap
 
 SECRET_ANSWERS = frozenset({"db_password"})
 
@@ -35,9 +35,31 @@ class Facts:
         return [self.values[name] for name in sorted(self.secret) if name in self.values]
 
 
-def from_answers(answers: Answers, place_map: PlaceMap) -> Facts:
+def from_answers(
+    answers: Answers, place_map: PlaceMap, kept: Mapping[str, str] | None = None
+) -> Facts:
+    """The facts: the answers, the map's own, and each second database's (its password from
+    the map, else from ``kept``: what its git-ignored places hold, see :func:`kept_secrets`)."""
     values = {key: str(value) for key, value in answers.context().items()}
     secret = set(SECRET_ANSWERS)
+    for service, database in place_map.databases.items():
+        if service == answers.db_service:
+            raise MapError(
+                path=MAP_FILE,
+                message=f"database.{service} is the project's own database (db_service in "
+                f"{ANSWERS_FILE}); give its places no database",
+            )
+        values.update(database.values(values))
+        password = f"{service}.db_password"
+        secret.add(password)
+        if password not in values:
+            if not kept or password not in kept:
+                raise MapError(
+                    path=MAP_FILE,
+                    message=f"database.{service}: no db_password, and none of its git-ignored "
+                    f"places holds one; set it with `envsync set {password}=...`",
+                )
+            values[password] = kept[password]
     for name, fact in place_map.facts.items():
         if name in values:
             raise MapError(
@@ -95,5 +117,38 @@ def _map_on_disk(project_dir: Path) -> PlaceMap | None:
         return None
 
 
+def kept_secrets(project_dir: Path, place_map: PlaceMap) -> dict[str, str]:
+    """The passwords of second databases the map does not give, from their git-ignored places."""
+    kept = {}
+    for service, database in place_map.databases.items():
+        name = f"{service}.db_password"
+        value = None
+        if "db_password" not in database.facts:
+            value = local_secret.read_fact(project_dir, place_map, name)
+        if value is not None:
+            kept[name] = value
+    return kept
+
+
+def database_answers(facts: Facts, service: str) -> Answers:
+    """The answers as the live half reads them, describing the database ``service`` instead of
+    the project's own (a second database of the map)."""
+    if service == facts.answers.db_service:
+        return facts.answers
+    values = {name: facts.values[f"{service}.{name}"] for name in DATABASE_FACTS}
+    port = values["db_port"]
+    return replace(
+        facts.answers,
+        db_service=service,
+        db_container=service,
+        db_user=values["db_user"],
+        db_password=values["db_password"],
+        db_name=values["db_name"],
+        db_host=values["db_host"],
+        db_port=int(port) if port.isdigit() else 5432,
+    )
+
+
 def load(project_dir: Path, place_map: PlaceMap) -> Facts:
-    return from_answers(load_answers(project_dir, place_map), place_map)
+    answers = load_answers(project_dir, place_map)
+    return from_answers(answers, place_map, kept_secrets(project_dir, place_map))

@@ -16,7 +16,7 @@ from envsync.answers import LOCAL
 from envsync.formats import dotenv_file, secret_file
 from envsync.places.model import PlaceMap
 
-__all__ = ["LOCAL", "problem", "read", "tracked_files_holding"]
+__all__ = ["LOCAL", "problem", "read", "read_fact", "tracked_files_holding"]
 
 LOCAL_FILE = ".env"
 KEY = "POSTGRES_PASSWORD"
@@ -34,7 +34,23 @@ def read(project_dir: Path, place_map: PlaceMap | None, backend_dir: str) -> str
     ``POSTGRES_PASSWORD`` in a generated project), or the password of its first dotenv URL.
     Without a map (or a place), ``.env``'s ``POSTGRES_PASSWORD``, else backend/.env's URL.
     """
-    for path, key, url in _places(place_map, backend_dir):
+    places = _places(place_map, "db_password") or [
+        (LOCAL_FILE, KEY, False),
+        (f"{backend_dir}/.env", dotenv_file.URL_KEY, True),
+    ]
+    return _first_stored(project_dir, place_map, places)
+
+
+def read_fact(project_dir: Path, place_map: PlaceMap, fact: str) -> str | None:
+    """A secret fact kept only in the git-ignored places of the map (a second database's
+    password, ``db_test.db_password``): the first place that holds it."""
+    return _first_stored(project_dir, place_map, _places(place_map, fact))
+
+
+def _first_stored(
+    project_dir: Path, place_map: PlaceMap | None, places: list[tuple[str, str, bool]]
+) -> str | None:
+    for path, key, url in places:
         found = file_io.read(project_dir, path)
         if found is None:
             continue
@@ -49,17 +65,18 @@ def read(project_dir: Path, place_map: PlaceMap | None, backend_dir: str) -> str
     return None
 
 
-def _places(place_map: PlaceMap | None, backend_dir: str) -> list[tuple[str, str, bool]]:
-    """(file, key, is a URL) of the dotenv places that may hold the password, in map order."""
+def _places(place_map: PlaceMap | None, fact: str) -> list[tuple[str, str, bool]]:
+    """(file, key, is a URL) of the dotenv places that may hold ``fact``, in map order."""
     found = []
+    spelled = "{" + fact + "}"
     for place in place_map.places if place_map else ():
         if place.format not in ("dotenv", "secret_file") or place.example:
             continue
-        if place.value == "{db_password}":
+        if place.value == spelled:
             found.append((place.file, place.key, False))
-        elif place.url is not None and place.url.parts.get("password") == "{db_password}":
+        elif place.url is not None and place.url.parts.get("password") == spelled:
             found.append((place.file, place.key, True))
-    return found or [(LOCAL_FILE, KEY, False), (f"{backend_dir}/.env", dotenv_file.URL_KEY, True)]
+    return found
 
 
 def _is_secret_file(place_map: PlaceMap | None, path: str) -> bool:

@@ -7,17 +7,18 @@ leaves everything as it was.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from envsync import answers, apply, copies, file_io, local_secret, plan, render, secret_history
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
-from envsync.errors import AnswersError
+from envsync.errors import AnswersError, EnvsyncError
 from envsync.live import change_order, rotation
 from envsync.live.rotation import LiveOutcome
 from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import Fact, PlaceMap
+from envsync.places.model import DATABASE_FACTS, Database, Fact, PlaceMap
 
 
 def _template_map(project_dir: Path, raw: dict[str, object], place_map: PlaceMap) -> bool:
@@ -30,6 +31,37 @@ def _template_map(project_dir: Path, raw: dict[str, object], place_map: PlaceMap
     except AnswersError:
         return False
     return render.template_for(MAP_FILE, current) == found.text
+
+
+def _database_value(place_map: PlaceMap, service: str, name: str, value: object) -> str:
+    """``SERVICE.NAME=VALUE`` for a second database of the map, validated as its answer is."""
+    key = f"{service}.{name}"
+    if service not in place_map.databases:
+        known = ", ".join(place_map.databases) or "none"
+        raise AnswersError(
+            path="envsync set",
+            key=key,
+            message=f"names no database of {MAP_FILE} (its [database.SERVICE] tables: {known})",
+        )
+    if name not in DATABASE_FACTS or name == "db_service":
+        settable = ", ".join(n for n in DATABASE_FACTS if n != "db_service")
+        raise AnswersError(path="envsync set", key=key, message=f"is none of {settable}")
+    text = str(value)
+    reason = answers.problem(name, int(text) if name == "db_port" and text.isdigit() else text)
+    if reason:
+        raise AnswersError(path="envsync set", key=key, message=reason)
+    return text
+
+
+def _the_database(assignments: list[str], databases: set[str]) -> str | None:
+    """The one database ``set`` acts on live: a second database's when its facts are set."""
+    keys = [a.partition("=")[0] for a in assignments]
+    own = [k for k in keys if k in DATABASE_FACTS]
+    if len(databases) > 1 or (databases and own):
+        raise EnvsyncError(
+            f"envsync set: {', '.join(keys)} change more than one database; set one at a time"
+        )
+    return next(iter(databases), None)
 
 
 def set_facts(
@@ -48,8 +80,14 @@ def set_facts(
     template_map = _template_map(project_dir, raw, place_map)
     own_facts = dict(place_map.facts)
     changed_own: dict[str, str] = {}
+    changed_databases: dict[str, dict[str, str]] = {}
     for assignment in assignments:
         key, value = answers.parse_assignment(assignment)
+        service, dot, name = key.partition(".")
+        if dot:
+            text = _database_value(place_map, service, name, value)
+            changed_databases.setdefault(service, {})[name] = text
+            continue
         if key in own_facts:
             if not isinstance(value, str) or not value or "\n" in value:
                 raise AnswersError(path=MAP_FILE, key=key, message="must be one line of text")
@@ -66,10 +104,24 @@ def set_facts(
         reason = local_secret.problem(str(raw["db_password"]))
         if reason and any(a.partition("=")[0] == "db_password" for a in assignments):
             raise AnswersError(path="envsync set", key="db_password", message=reason)
+    database = _the_database(assignments, set(changed_databases))
     validated = facts_module.complete(project_dir, raw, place_map)
     if validated.secret_storage == local_secret.LOCAL:
         raw.pop("db_password", None)  # the plan writes it to the git-ignored .env instead
-    new_map = PlaceMap(facts=own_facts, places=place_map.places)
+    kept_elsewhere = facts_module.kept_secrets(project_dir, place_map)
+    new_kept = dict(kept_elsewhere)
+    databases = dict(place_map.databases)
+    database_edits: list[tuple[str, str, str]] = []
+    for service, changed in changed_databases.items():
+        facts_of = dict(databases[service].facts)
+        for name, text in changed.items():
+            if name == "db_password" and name not in facts_of:
+                new_kept[f"{service}.{name}"] = text  # kept in its git-ignored places only
+            else:
+                facts_of[name] = text
+                database_edits.append((service, name, text))
+        databases[service] = Database(service, facts_of)
+    new_map = replace(place_map, facts=own_facts, databases=databases)
     if template_map:
         # A map as the template wrote it follows the answers (secret_storage, backend_dir);
         # one the team edited is theirs.
@@ -79,13 +131,18 @@ def set_facts(
                 regenerated = map_file.with_fact(regenerated, name, value)
             map_text = regenerated
             new_map = map_file.parse(regenerated)
-    elif changed_own:
+    elif changed_own or database_edits:
         on_disk = file_io.read(project_dir, MAP_FILE)
         map_text = on_disk.text if on_disk else map_text or ""
         for name, value in changed_own.items():
             map_text = map_file.with_fact(map_text, name, value)
-    new_facts = facts_module.from_answers(validated, new_map)
-    given = [k for k in (a.partition("=")[0] for a in assignments) if k not in changed_own]
+        for service, name, value in database_edits:
+            map_text = map_file.with_database_fact(map_text, service, name, value)
+    new_facts = facts_module.from_answers(validated, new_map, new_kept)
+    in_map = [*changed_own, *(f"{service}.{name}" for service, name, _ in database_edits)]
+    given = [
+        k for k in (a.partition("=")[0] for a in assignments) if k not in in_map and "." not in k
+    ]
     rewrites = [
         plan.Rewrite(
             ANSWERS_FILE,
@@ -95,20 +152,30 @@ def set_facts(
         )
     ]
     if map_text is not None:
-        secret = any(fact.secret for fact in new_map.facts.values())
-        rewrites.append(plan.Rewrite(MAP_FILE, map_text, tuple(changed_own), private=secret))
+        secret = any(fact.secret for fact in new_map.facts.values()) or any(
+            "db_password" in d.facts for d in new_map.databases.values()
+        )
+        rewrites.append(plan.Rewrite(MAP_FILE, map_text, tuple(in_map), private=secret))
     new_plan = plan.plan(project_dir, new_facts, new_map, rewrites=rewrites)
     apply.check_writable(project_dir, new_plan.changes)
     old = rotation.current(project_dir)
-    before = copies.secret_values(facts_module.from_answers(old, place_map)) if old else {}
+    try:
+        old_facts = facts_module.from_answers(old, place_map, kept_elsewhere) if old else None
+    except EnvsyncError:
+        old_facts = None  # a second database's password was lost: set gives it anew
+    before = copies.secret_values(old_facts) if old_facts else {}
+    keys = [a.partition("=")[0] for a in assignments]
+    if database is not None:
+        old = facts_module.database_answers(old_facts, database) if old_facts else None
+        validated = facts_module.database_answers(new_facts, database)
     # A database that refuses the new values stops everything before the files are written.
     live = change_order.change_and_write(
         project_dir,
         old,
         validated,
         new_plan.changes,
-        keys=[a.partition("=")[0] for a in assignments],
-        secret_values={k: new_facts.values[k] for k in given if k in new_facts.secret},
+        keys=keys,
+        secret_values={k: new_facts.values[k] for k in keys if k in new_facts.secret},
         files_only=files_only,
     )
     secret_history.record(project_dir, before)

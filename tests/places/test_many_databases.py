@@ -1,12 +1,15 @@
 """Several databases in one project (places.md, "Several databases, one map"): a second
-database on the same server pins its name; a second database service is a database of its own,
-never a place of the first, whatever ``--service`` or ``--prefer`` say."""
+database on the same server pins its name; a second database service is a database of its own
+in the map (``[database.SERVICE]``, its places marked ``database = SERVICE``), whose facts never
+fill a place of the first, whatever ``--service`` or ``--prefer`` say; ``envsync set
+SERVICE.db_password=...`` changes it alone."""
 
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
+import pytest
 from dotenv import dotenv_values
 
 from tests import compose_v2
@@ -80,14 +83,28 @@ TWO_SERVICES = Layout(
         "docker-compose.yml: services.db.environment.POSTGRES_PASSWORD",
         ".env: POSTGRES_PASSWORD",
     ),
-    not_places=(
-        "docker-compose.yml: services.db_test.environment.POSTGRES_PASSWORD",
-        "docker-compose.yml: services.tests.environment.DATABASE_URL",
-        ".env: TEST_DB_PASSWORD",
-        ".env.test: POSTGRES_DB",
-    ),
     storage="local",
 )
+# The places of the test database, as the map marks them.
+TEST_DATABASE_PLACES = {
+    "docker-compose.yml: services.db_test.environment.POSTGRES_USER",
+    "docker-compose.yml: services.db_test.environment.POSTGRES_PASSWORD",
+    "docker-compose.yml: services.db_test.environment.POSTGRES_DB",
+    "docker-compose.yml: services.db_test.ports",
+    "docker-compose.yml: services.tests.environment.DATABASE_URL",
+    ".env: TEST_DB_PASSWORD",
+    ".env.test: POSTGRES_USER",
+    ".env.test: POSTGRES_DB",
+}
+OTHER_NEW_PASSWORD = "Test-db-new-4"
+
+
+def _places_by_database(project: Path) -> dict[str | None, set[str]]:
+    found: dict[str | None, set[str]] = {}
+    for place in tomllib.loads((project / "envsync.toml").read_text())["place"]:
+        label = f"{place['file']}: {place['key']}"
+        found.setdefault(place.get("database"), set()).add(label)
+    return found
 
 
 def test_a_second_database_on_the_same_server_pins_its_name(tmp_path: Path) -> None:
@@ -107,13 +124,86 @@ def test_a_second_database_on_the_same_server_pins_its_name(tmp_path: Path) -> N
     assert envsync("check", cwd=project).returncode == 0
 
 
-def test_a_second_database_service_is_never_a_place_of_the_first(tmp_path: Path) -> None:
+def test_a_second_database_service_is_a_database_of_its_own(tmp_path: Path) -> None:
     project = adopt_check_and_set(tmp_path, Case(TWO_SERVICES))
+    by_database = _places_by_database(project)
+    assert by_database["db_test"] == TEST_DATABASE_PLACES
+    assert not by_database[None] & TEST_DATABASE_PLACES
+    place_map = tomllib.loads((project / "envsync.toml").read_text())
+    # Its password is in a git-ignored file only (.env): the tracked map does not get it.
+    assert place_map["database"] == {
+        "db_test": {"db_user": "app", "db_name": "app_test", "db_port": "5452"}
+    }
     services = compose_v2.project_config(project)["services"]
     assert services["db_test"]["environment"]["POSTGRES_PASSWORD"] == "Test-db-pw"
     assert services["tests"]["environment"]["DATABASE_URL"] == (
         "postgresql://app:Test-db-pw@db_test:5432/app_test"
     )
+
+    compose_text = (project / "docker-compose.yml").read_text()
+    result = envsync("set", f"db_test.db_password={OTHER_NEW_PASSWORD}", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    services = compose_v2.project_config(project)["services"]
+    assert services["db_test"]["environment"]["POSTGRES_PASSWORD"] == OTHER_NEW_PASSWORD
+    assert services["tests"]["environment"]["DATABASE_URL"] == (
+        f"postgresql://app:{OTHER_NEW_PASSWORD}@db_test:5432/app_test"
+    )
+    # The project's own database keeps the password adopt_check_and_set gave it.
+    assert services["db"]["environment"]["POSTGRES_PASSWORD"] == NEW_PASSWORD
+    assert services["web"]["environment"]["DATABASE_URL"] == (
+        f"postgresql://app:{NEW_PASSWORD}@db:5432/app"
+    )
+    # Written where it is defined: every reference is still a reference.
+    assert (project / "docker-compose.yml").read_text() == compose_text
+    assert dotenv_values(project / ".env") == {
+        "POSTGRES_PASSWORD": NEW_PASSWORD,
+        "TEST_DB_PASSWORD": OTHER_NEW_PASSWORD,
+    }
+    assert "Test-db" not in (project / "envsync.toml").read_text()
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def test_a_second_databases_other_facts_go_to_its_table(tmp_path: Path) -> None:
+    project = adopt_check_and_set(tmp_path, Case(TWO_SERVICES))
+    result = envsync("set", "db_test.db_name=app_t2", "db_test.db_port=5453", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    tables = tomllib.loads((project / "envsync.toml").read_text())["database"]
+    assert tables["db_test"] == {"db_user": "app", "db_name": "app_t2", "db_port": "5453"}
+    assert compose_v2.published(project, "db_test") == [("5453", 5432)]
+    assert compose_v2.published(project, "db") == [("5451", 5432)]
+    assert dotenv_values(project / ".env.test")["POSTGRES_DB"] == "app_t2"
+    services = compose_v2.project_config(project)["services"]
+    assert services["tests"]["environment"]["DATABASE_URL"] == (
+        "postgresql://app:Test-db-pw@db_test:5432/app_t2"
+    )
+    assert services["db"]["environment"]["POSTGRES_DB"] == "app"
+    assert envsync("check", cwd=project).returncode == 0
+    assert envsync("rotate", "--database", "db_test", cwd=project).returncode == 0
+    rotated = dotenv_values(project / ".env")
+    assert rotated["POSTGRES_PASSWORD"] == NEW_PASSWORD
+    assert rotated["TEST_DB_PASSWORD"] not in ("Test-db-pw", NEW_PASSWORD)
+    assert envsync("check", cwd=project).returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("assignments", "message"),
+    [
+        (["db_tset.db_password=x"], "names no database of envsync.toml"),
+        (["db_test.db_pasword=x"], "is none of db_user, db_password"),
+        (["db_test.db_port=99999"], "db_test.db_port"),
+        (["db_test.db_password=x", "db_password=y"], "change more than one database"),
+    ],
+)
+def test_a_bad_database_assignment_is_refused_with_nothing_written(
+    tmp_path: Path, assignments: list[str], message: str
+) -> None:
+    project = git_project(tmp_path / "bad", TWO_SERVICES_FILES)
+    assert envsync("adopt", cwd=project).returncode == 0
+    before = snapshot(project)
+    result = envsync("set", *assignments, cwd=project)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert snapshot(project) == before
 
 
 def test_two_databases_with_one_password_are_still_two(tmp_path: Path) -> None:
@@ -122,9 +212,9 @@ def test_two_databases_with_one_password_are_still_two(tmp_path: Path) -> None:
         ".env": "POSTGRES_PASSWORD=Same-pw-9\nTEST_DB_PASSWORD=Same-pw-9\n",
     }
     project = git_project(tmp_path / "same", files)
-    result = envsync("adopt", "--prefer", "docker-compose.yml", cwd=project)
+    result = envsync("adopt", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "TEST_DB_PASSWORD" not in (project / "envsync.toml").read_text()
+    assert _places_by_database(project)["db_test"] == TEST_DATABASE_PLACES
     assert envsync("set", f"db_password={NEW_PASSWORD}", cwd=project).returncode == 0
     services = compose_v2.project_config(project)["services"]
     assert services["db"]["environment"]["POSTGRES_PASSWORD"] == NEW_PASSWORD
@@ -134,12 +224,60 @@ def test_two_databases_with_one_password_are_still_two(tmp_path: Path) -> None:
     )
 
 
-def test_the_service_option_adopts_the_other_database_alone(tmp_path: Path) -> None:
+def test_prefer_never_gives_one_databases_value_to_another(tmp_path: Path) -> None:
+    """The web service's URL is stale; --prefer .env settles the project's database, and the
+    test database's places keep the test database's values."""
+    compose = TWO_SERVICES_FILES["docker-compose.yml"].replace(
+        "postgresql://app:${POSTGRES_PASSWORD}@db:5432/app",
+        "postgresql://app:Stale-pw@db:5432/app",
+    )
+    project = git_project(tmp_path / "stale", {**TWO_SERVICES_FILES, "docker-compose.yml": compose})
+    result = envsync("adopt", cwd=project)
+    assert result.returncode == 1
+    assert "services.web.environment.DATABASE_URL" in result.stdout
+    result = envsync("adopt", "--prefer", ".env", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    services = compose_v2.project_config(project)["services"]
+    assert services["web"]["environment"]["DATABASE_URL"] == (
+        "postgresql://app:Main-db-pw@db:5432/app"
+    )
+    assert services["db_test"]["environment"]["POSTGRES_PASSWORD"] == "Test-db-pw"
+    assert services["tests"]["environment"]["DATABASE_URL"] == (
+        "postgresql://app:Test-db-pw@db_test:5432/app_test"
+    )
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def test_a_second_database_that_disagrees_is_a_row_of_the_table(tmp_path: Path) -> None:
+    compose = TWO_SERVICES_FILES["docker-compose.yml"].replace(
+        "postgresql://app:${TEST_DB_PASSWORD}@db_test:5432/app_test",
+        "postgresql://app:Old-test-pw@db_test:5432/app_test",
+    )
+    project = git_project(tmp_path / "stale", {**TWO_SERVICES_FILES, "docker-compose.yml": compose})
+    before = snapshot(project)
+    result = envsync("adopt", cwd=project)
+    assert result.returncode == 1
+    assert "db_test.db_password" in result.stdout
+    assert "services.tests.environment.DATABASE_URL" in result.stdout
+    assert snapshot(project) == before
+    result = envsync("adopt", "--prefer", ".env: TEST_DB_PASSWORD", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    services = compose_v2.project_config(project)["services"]
+    assert services["tests"]["environment"]["DATABASE_URL"] == (
+        "postgresql://app:Test-db-pw@db_test:5432/app_test"
+    )
+    assert services["web"]["environment"]["DATABASE_URL"] == (
+        "postgresql://app:Main-db-pw@db:5432/app"
+    )
+
+
+def test_the_service_option_chooses_the_project_database(tmp_path: Path) -> None:
     project = git_project(tmp_path / "test-db", TWO_SERVICES_FILES)
     result = envsync("adopt", "--service", "db_test", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    text = (project / "envsync.toml").read_text()
-    assert "services.db.environment" not in text and "services.web." not in text
+    by_database = _places_by_database(project)
+    assert "docker-compose.yml: services.db.environment.POSTGRES_PASSWORD" in by_database["db"]
+    assert "docker-compose.yml: services.web.environment.DATABASE_URL" in by_database["db"]
     assert envsync("set", f"db_password={NEW_PASSWORD}", cwd=project).returncode == 0
     services = compose_v2.project_config(project)["services"]
     assert services["db_test"]["environment"]["POSTGRES_PASSWORD"] == NEW_PASSWORD

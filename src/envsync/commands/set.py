@@ -19,5 +19,6 @@ def run(project_dir: Path, assignments: list[str], *, files_only: bool) -> Outco
     return Outcome(0, out + mode_note(project_dir, plan))
 
 
-def rotate(project_dir: Path, *, files_only: bool) -> Outcome:
-    return run(project_dir, [f"db_password={random_password()}"], files_only=files_only)
+def rotate(project_dir: Path, *, files_only: bool, database: str | None = None) -> Outcome:
+    key = f"{database}.db_password" if database else "db_password"
+    return run(project_dir, [f"{key}={random_password()}"], files_only=files_only)

@@ -130,12 +130,17 @@ def _app_url(context: Context, places: list[Place]) -> AppUrl | None:
     return None
 
 
-def load(project_dir: Path) -> ProjectDatabase:
-    """Read the map, the facts and the compose file(s) of the project's database service."""
+def load(project_dir: Path, service: str | None = None) -> ProjectDatabase:
+    """Read the map, the facts and the compose file(s) of the project's database service (or
+    of ``service``, a second database of the map)."""
     place_map, _ = plan.load(project_dir)
     facts = facts_module.load(project_dir, place_map)
-    service = facts.answers.db_service
-    places = [place.resolved(facts.values) for place in place_map.places]
+    own = facts_module.database_answers(facts, service or facts.answers.db_service)
+    service = own.db_service
+    database = None if service == facts.answers.db_service else service
+    places = [
+        place.resolved(facts.values) for place in place_map.places if place.database == database
+    ]
     context = _reader(project_dir)
     files = _compose_files(project_dir, places, service, place_map.compose_files)
     prefix = f"services.{service}"
@@ -146,7 +151,7 @@ def load(project_dir: Path) -> ProjectDatabase:
     password = environment["POSTGRES_PASSWORD"]
     if not password and environment["POSTGRES_PASSWORD_FILE"]:
         # The image reads the password from a compose secret: a place of db_password.
-        password = facts.answers.db_password
+        password = own.db_password
     if not password:
         raise FormatError(
             path=files[0],
@@ -166,7 +171,7 @@ def load(project_dir: Path) -> ProjectDatabase:
         password=password,
         # The image's default: POSTGRES_DB falls back to POSTGRES_USER.
         database=environment["POSTGRES_DB"] or user,
-        port=published if published is not None else facts.answers.db_port,
+        port=published if published is not None else own.db_port,
         # Resolved inside the project: a cloned repository may commit `.envsync` as a symlink.
         data_dir=file_io.inside(project_dir, f"{VOLUMES_DIR.as_posix()}/{service}"),
     )

@@ -16,6 +16,17 @@ url = "host"  # or "network", or { view = "host", scheme = "postgresql+{app_driv
 
 [compose]                    # only when compose must be told the files (`docker compose -f`)
 files = ["local.yml"]
+
+[database.db_test]           # a second database: a compose service with facts of its own
+db_user = "app"
+db_name = "app_test"
+db_port = "5452"             # no db_password: it is kept in the database's git-ignored places
+
+[[place]]
+database = "db_test"         # {db_password} here is db_test's password, never the project's
+file = "docker-compose.yml"
+key = "services.db_test.environment.POSTGRES_PASSWORD"
+value = "{db_password}"
 ```
 
 The format of a file follows from its name (``*.md``, ``*.ini``, ``.github/workflows/*``, compose
@@ -30,13 +41,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from envsync import file_io
+from envsync import answers, file_io
 from envsync.errors import MapError
 from envsync.formats.compose_names import COMPOSE_NAME
 from envsync.places.model import (
+    DATABASE_FACTS,
     FORMATS,
     URL_PARTS,
     VIEWS,
+    Database,
     Fact,
     Ignore,
     Place,
@@ -48,7 +61,9 @@ from envsync.places.model import (
 MAP_FILE = "envsync.toml"
 _URL_KEYS = {"view", "scheme", *URL_PARTS}
 _LIST_FORMATS = ("compose", "workflow")
-_PLACE_KEYS = {"file", "key", "format", "value", "url", "example", "via"}
+_PLACE_KEYS = {"file", "key", "format", "value", "url", "example", "via", "database"}
+# What a second database's table may give; its db_service is its name.
+_DATABASE_KEYS = tuple(name for name in DATABASE_FACTS if name != "db_service")
 
 
 def format_of(file: str) -> str:
@@ -82,11 +97,12 @@ def parse(text: str, *, path: str = MAP_FILE) -> PlaceMap:
             line=int(where[1]),
             message=f"is not valid TOML: {reason} (column {where[2]})",
         ) from None
-    unknown = set(data) - {"facts", "place", "compose", "ignore"}
+    unknown = set(data) - {"facts", "place", "compose", "ignore", "database"}
     if unknown:
         raise MapError(
             path=path,
-            message=f"unknown table {sorted(unknown)[0]!r} (use facts, place, compose, ignore)",
+            message=f"unknown table {sorted(unknown)[0]!r} "
+            "(use facts, place, compose, ignore, database)",
         )
     own_facts = data.get("facts", {})
     if not isinstance(own_facts, dict):
@@ -95,14 +111,51 @@ def parse(text: str, *, path: str = MAP_FILE) -> PlaceMap:
     entries = data.get("place", [])
     if not isinstance(entries, list):
         raise MapError(path=path, message="'place' must be an array of tables ([[place]])")
-    places = tuple(_place(index, entry, path) for index, entry in enumerate(entries, 1))
+    databases = _databases(data.get("database", {}), path)
+    places = tuple(_place(index, entry, path, databases) for index, entry in enumerate(entries, 1))
     ignores = data.get("ignore", [])
     if not isinstance(ignores, list):
         raise MapError(path=path, message="'ignore' must be an array of tables ([[ignore]])")
     ignored = tuple(_ignore(index, entry, path) for index, entry in enumerate(ignores, 1))
     return PlaceMap(
-        facts=facts, places=places, compose_files=_compose_files(data, path), ignores=ignored
+        facts=facts,
+        places=places,
+        compose_files=_compose_files(data, path),
+        ignores=ignored,
+        databases=databases,
     )
+
+
+def _databases(tables: object, path: str) -> dict[str, Database]:
+    """``[database.SERVICE]``: the databases besides the project's own, with their facts."""
+    if not isinstance(tables, dict):
+        raise MapError(path=path, message="'database' must be tables ([database.SERVICE])")
+    databases = {}
+    for service, table in tables.items():
+        where = f"database.{service}"
+        if answers.problem("db_service", service) or "." in service:
+            raise MapError(path=path, message=f"{where}: not a compose service name")
+        if not isinstance(table, dict):
+            raise MapError(path=path, message=f"{where} must be a table")
+        unknown = set(table) - set(_DATABASE_KEYS)
+        if unknown:
+            raise MapError(
+                path=path,
+                message=f"{where}: unknown fact {sorted(unknown)[0]!r} "
+                f"(a database has {', '.join(_DATABASE_KEYS)})",
+            )
+        facts = {}
+        for name, value in table.items():
+            text = str(value) if name == "db_port" and isinstance(value, int) else value
+            if not isinstance(text, str):
+                raise MapError(path=path, message=f"{where}.{name} must be text")
+            typed = int(text) if name == "db_port" and text.isdigit() else text
+            problem = answers.problem(name, typed)
+            if problem:
+                raise MapError(path=path, message=f"{where}.{name} {problem}")
+            facts[name] = text
+        databases[service] = Database(service, facts)
+    return databases
 
 
 def _ignore(index: int, entry: object, path: str) -> Ignore:
@@ -168,7 +221,7 @@ def _text_problem(text: str) -> str | None:
     return f"holds the non-printable character U+{ord(bad):04X}"
 
 
-def _place(index: int, entry: object, path: str) -> Place:
+def _place(index: int, entry: object, path: str, databases: Mapping[str, Database]) -> Place:
     where = f"place #{index}"
     if not isinstance(entry, dict):
         raise MapError(path=path, message=f"{where} must be a table")
@@ -200,6 +253,12 @@ def _place(index: int, entry: object, path: str) -> Place:
     via = entry.get("via")
     if via is not None and (not isinstance(via, str) or not via.isidentifier()):
         raise MapError(path=path, message=f"{where}: via must name a variable")
+    database = entry.get("database")
+    if database is not None and database not in databases:
+        raise MapError(
+            path=path,
+            message=f"{where}: database {database!r} has no [database.{database}] table",
+        )
     try:
         spelled_value = None if value is None else _value(value)
         if isinstance(spelled_value, tuple) and fmt not in _LIST_FORMATS:
@@ -210,7 +269,7 @@ def _place(index: int, entry: object, path: str) -> Place:
         fact_names(key)
     except ValueError as error:
         raise MapError(path=path, message=f"{where}: {error}") from None
-    return place
+    return place if database is None else place.of_database(database)
 
 
 def _file_problem(file: str) -> str | None:
@@ -302,8 +361,14 @@ def dump(place_map: PlaceMap, *, header: str = "") -> str:
         for name, fact in place_map.facts.items():
             secret = ", secret = true" if fact.secret else ""
             lines.append(f"{name} = {{ value = {_toml_string(fact.value)}{secret} }}")
-    for place in place_map.places:
-        lines += ["", "[[place]]", f"file = {_toml_string(place.file)}"]
+    for service, database in place_map.databases.items():
+        lines += ["", f"[database.{service}]"]
+        lines += [f"{name} = {_toml_string(value)}" for name, value in database.facts.items()]
+    for place in (place.as_written() for place in place_map.places):
+        lines += ["", "[[place]]"]
+        if place.database:
+            lines.append(f"database = {_toml_string(place.database)}")
+        lines.append(f"file = {_toml_string(place.file)}")
         if place.format != format_of(place.file):
             lines.append(f"format = {_toml_string(place.format)}")
         lines.append(f"key = {_toml_string(place.key)}")
@@ -359,3 +424,22 @@ def with_fact(text: str, name: str, value: str) -> str:
         if count:
             return changed
     raise MapError(path=MAP_FILE, message=f"cannot find facts.{name} written as a basic string")
+
+
+def with_database_fact(text: str, service: str, name: str, value: str) -> str:
+    """The map's text with ``name`` of ``[database.SERVICE]`` set to ``value`` (the line
+    replaced, or added under the table's header); every other byte kept."""
+    header = re.compile(rf"^\[\s*database\.{re.escape(service)}\s*\][^\n]*\n?", re.M)
+    found = header.search(text)
+    if found is None:
+        raise MapError(path=MAP_FILE, message=f"cannot find the table [database.{service}]")
+    following = re.compile(r"^\s*\[", re.M).search(text, found.end())
+    end = following.start() if following else len(text)
+    table = text[found.end() : end]
+    line = re.compile(rf"^{re.escape(name)}\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[0-9]+)", re.M)
+    entry = f"{name} = {_toml_string(value)}"
+    changed, count = line.subn(lambda _: entry, table, count=1)
+    if not count:
+        changed = f"{entry}\n{table}"
+    lead = text[: found.end()] if found.group().endswith("\n") else text[: found.end()] + "\n"
+    return lead + changed + text[end:]

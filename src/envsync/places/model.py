@@ -9,7 +9,7 @@ are patterns. Nothing here knows that facts are database credentials.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
@@ -40,20 +40,55 @@ VIEWS: Mapping[str, Mapping[str, str]] = {
 PLACEHOLDER = "CHANGE_ME"
 
 
+# The facts that describe one database. A second database's are named ``SERVICE.db_user``; a
+# place of that database spells them ``{db_user}`` and the map qualifies them on reading, so the
+# facts of one database can never fill a place of another.
+DATABASE_FACTS = ("db_service", "db_user", "db_password", "db_name", "db_host", "db_port")
+
+
+def _is_fact_name(name: str) -> bool:
+    parts = name.split(".")
+    return len(parts) <= 2 and all(part.isidentifier() for part in parts)
+
+
 def fact_names(pattern: str) -> tuple[str, ...]:
-    """The facts ``pattern`` reads; a field that is not a plain name is refused."""
+    """The facts ``pattern`` reads; a field that is not a name (``db_user``, or a second
+    database's ``db_test.db_user``) is refused."""
     names = []
     for _, name, spec, conversion in string.Formatter().parse(pattern):
         if name is None:
             continue
-        if not name.isidentifier() or spec or conversion:
+        if not _is_fact_name(name) or spec or conversion:
             raise ValueError(f"{{{name}}} is not a fact name")
         names.append(name)
     return tuple(names)
 
 
 def fill(pattern: str, facts: Mapping[str, str]) -> str:
-    return pattern.format_map(facts)
+    # Not str.format: a dotted name is a fact of its own here, not an attribute.
+    return "".join(
+        literal + (facts[name] if name is not None else "")
+        for literal, name, _, _ in string.Formatter().parse(pattern)
+    )
+
+
+def _renamed(pattern: str, rename: Mapping[str, str]) -> str:
+    parts = []
+    for literal, name, _, _ in string.Formatter().parse(pattern):
+        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is not None:
+            parts.append("{" + rename.get(name, name) + "}")
+    return "".join(parts)
+
+
+def qualified(pattern: str, database: str) -> str:
+    """``pattern`` with the database facts it reads named for ``database``."""
+    return _renamed(pattern, {name: f"{database}.{name}" for name in DATABASE_FACTS})
+
+
+def unqualified(pattern: str, database: str) -> str:
+    """The spelling of ``pattern`` the map gives a place of ``database``."""
+    return _renamed(pattern, {f"{database}.{name}": name for name in DATABASE_FACTS})
 
 
 # The formats a place can be in (formats/: one module each) and the two views of a URL.
@@ -91,6 +126,8 @@ class Place:
     # The place must stay a reference to this variable (``${POSTGRES_PASSWORD:?...}``): its
     # value lives where the variable is defined, in a file git does not track.
     via: str | None = None
+    # The database whose facts the place spells (a compose service); None: the project's own.
+    database: str | None = None
     origin: str = field(default="", compare=False)
 
     def facts(self) -> tuple[str, ...]:
@@ -107,6 +144,28 @@ class Place:
     def where(self) -> str:
         return f"{self.file}: {self.key}"
 
+    def of_database(self, database: str) -> Place:
+        """The place as a place of the second database ``database``: its patterns read that
+        database's facts."""
+        return replace(self._respelled(lambda p: qualified(p, database)), database=database)
+
+    def as_written(self) -> Place:
+        """The place as the map spells it: ``{db_password}`` for its own database's password."""
+        database = self.database
+        if database is None:
+            return self
+        return self._respelled(lambda p: unqualified(p, database))
+
+    def _respelled(self, rename: Callable[[str], str]) -> Place:
+        value = self.value
+        if value is not None:
+            value = rename(value) if isinstance(value, str) else tuple(map(rename, value))
+        url = self.url
+        if url is not None:
+            parts = {name: None if p is None else rename(p) for name, p in url.parts.items()}
+            url = Url(parts=parts, view=url.view)
+        return replace(self, key=rename(self.key), value=value, url=url)
+
     def check_facts(self, known: Mapping[str, object], map_path: str) -> None:
         names = (*self.facts(), *fact_names(self.key))
         missing = [name for name in names if name not in known]
@@ -122,6 +181,29 @@ class Place:
 class Fact:
     value: str
     secret: bool
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database of the project besides its own (the answers'): a compose service with its
+    facts. Without ``db_password`` the password is kept in the database's git-ignored places."""
+
+    service: str
+    facts: Mapping[str, str]
+
+    def values(self, defaults: Mapping[str, str]) -> dict[str, str]:
+        """Its facts by qualified name; a fact it does not give is the project database's
+        (``db_host``: one machine), never its password."""
+        own = {
+            "db_host": defaults.get("db_host", "localhost"),
+            # The image's defaults: user postgres, a database named for the user, port 5432.
+            "db_user": "postgres",
+            "db_port": "5432",
+            **self.facts,
+        }
+        own.setdefault("db_name", own["db_user"])
+        own["db_service"] = self.service
+        return {f"{self.service}.{name}": value for name, value in own.items()}
 
 
 @dataclass(frozen=True)
@@ -143,3 +225,5 @@ class PlaceMap:
     # The files of the compose project when compose would not find them by itself (``-f``).
     compose_files: tuple[str, ...] = ()
     ignores: tuple[Ignore, ...] = ()
+    # Databases besides the project's own, by compose service.
+    databases: Mapping[str, Database] = field(default_factory=dict)

@@ -15,6 +15,7 @@ instruction file). Each reader returns what it found; this module puts them in o
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from envsync.errors import EnvsyncError
@@ -27,7 +28,7 @@ from envsync.places.discovery import (
     walk,
 )
 from envsync.places.discovery.results import Database, Discovery, Found, Harvest
-from envsync.places.model import Place
+from envsync.places.model import DATABASE_FACTS, Place
 from envsync.workspace import Workspace
 
 
@@ -46,10 +47,44 @@ def discover(
     projects = compose_project.compose_projects(workspace, files, compose_files, os.environ)
     db, project, other_projects = database_service.find_database(workspace, projects, service)
     instructions, section, section_places = sources.instructions(workspace)
-    owned = compose_places.owners(workspace, db)
     harvest = Harvest.of(
         [
             Harvest(notes=[*projects.notes, *other_projects]),
+            _places_of(workspace, files, db),
+            section_places,
+        ]
+    )
+    shared = compose_places.one_place_per_node(workspace, _first_of_each(harvest.found))
+    found = shared.found
+    others = database_service.other_databases(workspace, project, db)
+    for other in others:
+        found += _of_database(
+            workspace, _places_of(workspace, files, other).found, other.service, found
+        )
+    kept, excluded = _excluding(found, exclude)
+    settled, db_host = credentials.settle_host(kept)
+    # What the project's own database left as another's is now that database's place.
+    claimed = tuple(f"{f.label}: not managed" for f in found if f.place and f.place.database)
+    notes = [note for note in harvest.notes if not note.startswith(claimed)]
+    return Discovery(
+        db,
+        tuple(settled),
+        db_host,
+        instructions,
+        section,
+        (*notes, *shared.notes, *(f"{p.where()}: left out (--exclude)" for p in excluded)),
+        compose_places.port_place(db),
+        project.files if project.named else (),
+        tuple(excluded),
+        others,
+    )
+
+
+def _places_of(workspace: Workspace, files: list[str], db: Database) -> Harvest:
+    """Every place of the database ``db``: compose's, the env files', Alembic's, CI's."""
+    owned = compose_places.owners(workspace, db)
+    return Harvest.of(
+        [
             compose_places.database_places(workspace, db),
             compose_places.service_places(workspace, db),
             *(
@@ -62,23 +97,29 @@ def discover(
                 if PurePosixPath(path).name == "alembic.ini"
             ),
             *(sources.workflow(workspace, db, path) for path in files if walk.is_workflow(path)),
-            section_places,
         ]
     )
-    shared = compose_places.one_place_per_node(workspace, _first_of_each(harvest.found))
-    kept, excluded = _excluding(shared.found, exclude)
-    found, db_host = credentials.settle_host(kept)
-    return Discovery(
-        db,
-        tuple(found),
-        db_host,
-        instructions,
-        section,
-        (*harvest.notes, *shared.notes, *(f"{p.where()}: left out (--exclude)" for p in excluded)),
-        compose_places.port_place(db),
-        project.files if project.named else (),
-        tuple(excluded),
-    )
+
+
+def _of_database(
+    workspace: Workspace, found: list[Found], service: str, taken: list[Found]
+) -> list[Found]:
+    """A second database's places, their facts named for it (``db_test.db_password``); a
+    place the project's own database has already is not also this one's."""
+    held = {(f.place.file, f.place.key) for f in taken if f.place is not None}
+    shared = compose_places.one_place_per_node(workspace, _first_of_each(found)).found
+    return [
+        replace(
+            f,
+            values={
+                (f"{service}.{name}" if name in DATABASE_FACTS else name): value
+                for name, value in f.values.items()
+            },
+            place=None if f.place is None else f.place.of_database(service),
+        )
+        for f in shared
+        if f.place is None or (f.place.file, f.place.key) not in held
+    ]
 
 
 def _excluding(found: list[Found], exclude: tuple[str, ...]) -> tuple[list[Found], list[Place]]:

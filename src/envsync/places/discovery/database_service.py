@@ -203,3 +203,20 @@ def read_database(
         name=environment.get("POSTGRES_DB") or user,
         port=port,
     )
+
+
+def other_databases(
+    workspace: Workspace, project: ComposeProject, db: Database
+) -> tuple[Database, ...]:
+    """The project's other database services that have a password: databases of their own."""
+    found = []
+    for name in sorted(db.others):
+        files = tuple(
+            path
+            for path in project.files
+            if any(service == name for service, _ in services(compose_document(workspace, path)))
+        )
+        other = read_database(workspace, project, name, files)
+        if other.password:
+            found.append(replace(other, others=frozenset({db.service, *db.others} - {name})))
+    return tuple(found)

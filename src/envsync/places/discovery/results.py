@@ -66,6 +66,9 @@ class Discovery:
     compose_files: tuple[str, ...] = ()
     # Places ``--exclude`` left out: the map ignores them (they belong to something else).
     excluded: tuple[Place, ...] = ()
+    # The compose project's other database services: databases of their own, whose places
+    # are in ``found`` with their facts named for them (``db_test.db_password``).
+    others: tuple[Database, ...] = ()
 
 
 @dataclass
