@@ -111,15 +111,22 @@ def places(draw: st.DrawFn) -> dict[str, object]:
         place["value"] = draw(st.lists(PATTERN, max_size=3))
     if spelling in ("url", "both"):
         place["url"] = draw(URLS)
-    for field in ("example", "via", "extra"):
+    for field in ("example", "via", "extra", "database"):
         if draw(st.integers(0, 8)) == 0:
-            place[field] = draw(st.one_of(SCALARS, WORD))
+            place[field] = draw(st.one_of(SCALARS, WORD, st.just("db_test")))
     return place
 
 
-def map_text(facts: dict[str, object], entries: list[dict[str, object]]) -> str:
+def map_text(
+    facts: dict[str, object],
+    entries: list[dict[str, object]],
+    databases: dict[str, dict[str, object]] | None = None,
+) -> str:
     lines = ["[facts]"]
     lines += [f"{json.dumps(name)} = {toml_value(value)}" for name, value in facts.items()]
+    for service, table in (databases or {}).items():
+        lines.append(f"[database.{json.dumps(service)}]")
+        lines += [f"{json.dumps(name)} = {toml_value(value)}" for name, value in table.items()]
     for entry in entries:
         lines.append("[[place]]")
         lines += [f"{json.dumps(name)} = {toml_value(value)}" for name, value in entry.items()]
@@ -134,10 +141,16 @@ FACT_VALUES = st.one_of(
     st.integers(),
 )
 FACT_NAMES = st.sampled_from(["redis", "ci_db_password", "token", "db_port", "a b"])
+DATABASE_FACT_NAMES = st.sampled_from(["db_user", "db_password", "db_port", "db_service", "x"])
 MAPS = st.builds(
     map_text,
     st.dictionaries(FACT_NAMES, FACT_VALUES, max_size=2),
     st.lists(places(), min_size=1, max_size=3),
+    st.dictionaries(
+        st.sampled_from(["db_test", "db", "a b", "x.y", ""]),
+        st.dictionaries(DATABASE_FACT_NAMES, FACT_VALUES, max_size=3),
+        max_size=2,
+    ),
 )
 # TOML shapes the map does not have: wrong table kinds, wrong field types, broken syntax.
 BAD_SHAPES = st.sampled_from(
@@ -159,6 +172,9 @@ BAD_SHAPES = st.sampled_from(
         '[[place]]\nfile = "backend/.env"\nkey = "{0}"\nvalue = "x"\n',
         '[[place]]\nfile = "backend/.env"\nkey = "A"\nvalue = "{db_user!r}"\n',
         "[other]\n",
+        "database = 3\n",
+        '[database]\ndb_test = "x"\n',
+        '[database.db_test]\ndb_port = "²"\n',
         "[[place]\n",
         'key = "unterminated\n',
         "\x00",

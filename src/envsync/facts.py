@@ -145,7 +145,7 @@ def database_answers(facts: Facts, service: str) -> Answers:
         db_password=values["db_password"],
         db_name=values["db_name"],
         db_host=values["db_host"],
-        db_port=int(port) if port.isdigit() else 5432,
+        db_port=int(port) if port.isascii() and port.isdigit() else 5432,
     )
 
 

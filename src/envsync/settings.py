@@ -47,7 +47,7 @@ def _database_value(place_map: PlaceMap, service: str, name: str, value: object)
         settable = ", ".join(n for n in DATABASE_FACTS if n != "db_service")
         raise AnswersError(path="envsync set", key=key, message=f"is none of {settable}")
     text = str(value)
-    reason = answers.problem(name, int(text) if name == "db_port" and text.isdigit() else text)
+    reason = answers.problem(name, answers.parse_assignment(f"{name}={text}")[1])
     if reason:
         raise AnswersError(path="envsync set", key=key, message=reason)
     return text

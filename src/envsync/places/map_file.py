@@ -149,8 +149,7 @@ def _databases(tables: object, path: str) -> dict[str, Database]:
             text = str(value) if name == "db_port" and isinstance(value, int) else value
             if not isinstance(text, str):
                 raise MapError(path=path, message=f"{where}.{name} must be text")
-            typed = int(text) if name == "db_port" and text.isdigit() else text
-            problem = answers.problem(name, typed)
+            problem = answers.problem(name, answers.parse_assignment(f"{name}={text}")[1])
             if problem:
                 raise MapError(path=path, message=f"{where}.{name} {problem}")
             facts[name] = text
