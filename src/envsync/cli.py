@@ -142,6 +142,16 @@ FilesOnly = Annotated[
 ]
 
 
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        metavar="SERVICE",
+        help="A second database of the map (its compose service); default: the project's.",
+    ),
+]
+
+
 @app.command("set")
 @_user_errors
 def set_command(
@@ -166,14 +176,7 @@ def set_command(
 def rotate(
     project_dir: ProjectDir = Path("."),
     files_only: FilesOnly = False,
-    database: Annotated[
-        str | None,
-        typer.Option(
-            "--database",
-            metavar="SERVICE",
-            help="A second database of the map (its compose service); default: the project's.",
-        ),
-    ] = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Give the database a new random password: the running database first, then every file."""
     from envsync.commands import set as set_module
@@ -247,7 +250,11 @@ _MARKS = {"ok": ("✓", "green"), "problem": ("✗", "red"), "skipped": ("-", "y
 
 @app.command()
 @_user_errors
-def doctor(project_dir: ProjectDir = Path("."), show_secrets: ShowSecrets = False) -> None:
+def doctor(
+    project_dir: ProjectDir = Path("."),
+    show_secrets: ShowSecrets = False,
+    database: DatabaseOption = None,
+) -> None:
     """Live checks: server reachable, credentials accepted, database, pgvector, Alembic head."""
     import sys
 
@@ -255,7 +262,7 @@ def doctor(project_dir: ProjectDir = Path("."), show_secrets: ShowSecrets = Fals
 
     tty = sys.stdout.isatty()
     problems = 0
-    checks = diagnose(project_dir, show_secrets=show_secrets)
+    checks = diagnose(project_dir, show_secrets=show_secrets, service=database)
     while True:
         if tty:
             typer.echo("… checking", nl=False)

@@ -135,6 +135,12 @@ def database_answers(facts: Facts, service: str) -> Answers:
     the project's own (a second database of the map)."""
     if service == facts.answers.db_service:
         return facts.answers
+    if f"{service}.db_service" not in facts.values:
+        raise MapError(
+            path=MAP_FILE,
+            message=f"--database {service}: no [database.{service}] table (the project's own "
+            f"database is {facts.answers.db_service})",
+        )
     values = {name: facts.values[f"{service}.{name}"] for name in DATABASE_FACTS}
     port = values["db_port"]
     return replace(

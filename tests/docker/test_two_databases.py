@@ -90,6 +90,14 @@ def test_set_changes_the_test_database_container_alone(project: Path) -> None:
     assert not _logs_in(project, "db_test", "test-first", "app_test")
     assert _logs_in(project, "db", "main-first", "app")
     assert envsync("check", cwd=project).returncode == 0
+    # The container still runs with the first POSTGRES_PASSWORD; the volume has the new one.
+    doctor = envsync("doctor", "--database", "db_test", cwd=project)
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    assert f"container {project.name}-db_test-1 runs with other POSTGRES_PASSWORD" in doctor.stdout
+    assert f"user app logs in to app_test on {project.name}-db_test-1" in doctor.stdout
+    docker_ok("compose", "up", "-d", "--wait", "db_test", cwd=project)
+    doctor = envsync("doctor", "--database", "db_test", cwd=project)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
 
     rotated = envsync("rotate", "--database", "db_test", cwd=project)
     assert rotated.returncode == 0, rotated.stderr + rotated.stdout

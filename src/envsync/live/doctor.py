@@ -55,12 +55,15 @@ class _Context:
 
     @property
     def answers(self) -> Answers:
-        return self.database.facts.answers
+        return self.database.answers
 
 
-def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check]:
-    """Each check as it completes; stops at the first failure the later checks depend on."""
-    database = project_database.load(project_dir)
+def diagnose(
+    project_dir: Path, *, show_secrets: bool = False, service: str | None = None
+) -> Iterator[Check]:
+    """Each check as it completes; stops at the first failure the later checks depend on.
+    ``service``: a second database of the map instead of the project's own."""
+    database = project_database.load(project_dir, service)
     findings = plan.load_plan(project_dir).findings
     unfinished = interrupted.pending(project_dir)
     if unfinished is not None:
@@ -75,7 +78,7 @@ def diagnose(project_dir: Path, *, show_secrets: bool = False) -> Iterator[Check
         )
     else:
         yield Check("files agree", Status.OK, "every place of the map agrees with the facts")
-    answers = database.facts.answers
+    answers = database.answers
     running = compose.running_container(project_dir, database.service, database.compose_project)
     container, inspected = container_check.check(project_dir, answers, running)
     yield container

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from envsync import database_url, file_io, plan
 from envsync import facts as facts_module
+from envsync.answers import Answers
 from envsync.database_url import DatabaseUrl
 from envsync.errors import DatabaseError, FormatError, NoComposeService
 from envsync.facts import Facts
@@ -63,6 +64,12 @@ class ProjectDatabase:
     @property
     def volume(self) -> Path:
         return VOLUMES_DIR / self.service
+
+    @property
+    def answers(self) -> Answers:
+        """The answers as they describe this database (a second database's facts in place of
+        the project's own)."""
+        return facts_module.database_answers(self.facts, self.service)
 
 
 def _reader(project_dir: Path) -> Context:
