@@ -50,6 +50,23 @@ def network_address(container: str) -> str:
     return next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
 
 
+def logs_in(project: Path, service: str, user: str, password: str, database: str) -> bool:
+    """Whether the service's container takes the login on its network address; any refusal
+    but a wrong password fails the test."""
+    try:
+        with psycopg.connect(
+            host=network_address(container_id(project, service)),
+            user=user,
+            password=password,
+            dbname=database,
+            connect_timeout=5,
+        ):
+            return True
+    except psycopg.OperationalError as error:
+        assert "password authentication failed" in str(error), error
+        return False
+
+
 @pytest.fixture(scope="session")
 def engine() -> None:
     """A Docker engine with ``docker compose``, reachable over TCP from here; else fail loudly."""

@@ -8,12 +8,11 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import BIN, envsync
-from tests.docker.conftest import container_id, docker_ok, network_address
+from tests.docker.conftest import container_id, docker_ok, logs_in, network_address
 from tests.layouts import git_project
 
 pytestmark = pytest.mark.docker
@@ -120,18 +119,7 @@ def _migrates(project: Path) -> None:
 
 
 def _refused(project: Path, user: str, password: str, database: str) -> bool:
-    try:
-        with psycopg.connect(
-            host=network_address(container_id(project, "db")),
-            user=user,
-            password=password,
-            dbname=database,
-            connect_timeout=5,
-        ):
-            return False
-    except psycopg.OperationalError as error:
-        assert "password authentication failed" in str(error), error
-        return True
+    return not logs_in(project, "db", user, password, database)
 
 
 @pytest.fixture

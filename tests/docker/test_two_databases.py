@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 from dotenv import dotenv_values
 
 from tests.conftest import envsync
-from tests.docker.conftest import container_id, docker_ok, network_address
+from tests.docker.conftest import docker_ok, logs_in
 from tests.layouts import git_project
 
 pytestmark = pytest.mark.docker
@@ -55,18 +54,7 @@ LAYOUT = {
 
 
 def _logs_in(project: Path, service: str, password: str, database: str) -> bool:
-    try:
-        with psycopg.connect(
-            host=network_address(container_id(project, service)),
-            user="app",
-            password=password,
-            dbname=database,
-            connect_timeout=5,
-        ):
-            return True
-    except psycopg.OperationalError as error:
-        assert "password authentication failed" in str(error), error
-        return False
+    return logs_in(project, service, "app", password, database)
 
 
 @pytest.fixture
