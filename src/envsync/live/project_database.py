@@ -23,9 +23,12 @@ from envsync.errors import DatabaseError, FormatError, NoComposeService
 from envsync.facts import Facts
 from envsync.formats import Context, document
 from envsync.formats.compose_names import DEFAULT_NAMES, OVERRIDE_NAMES
+from envsync.formats.yaml_document import join_locator
 from envsync.live.initdb import ServerSpec
+from envsync.places.discovery.compose_services import compose_document, service_chain
 from envsync.places.map_file import MAP_FILE
 from envsync.places.model import Place
+from envsync.workspace import Workspace
 
 __all__ = ["STATE_DIR", "VOLUMES_DIR", "AppUrl", "ProjectDatabase", "load", "state_dir"]
 
@@ -107,13 +110,19 @@ def _compose_files(
     return tuple(sorted(unique, key=lambda name: Path(name).name in OVERRIDE_NAMES))
 
 
-def _service_value(context: Context, files: tuple[str, ...], locator: str) -> str | None:
-    """The value compose ends with: an override file's wins over the base file's."""
+def _service_value(
+    workspace: Workspace, files: tuple[str, ...], service: str, *keys: str
+) -> str | None:
+    """The value compose ends with: an override file's wins over the base file's, and in each
+    file the service's own over what it inherits through ``extends:``."""
     found: str | None = None
     for name in files:
-        value = _read(context, Place(file=name, format="compose", key=locator))
-        if isinstance(value, str):
-            found = value
+        doc = compose_document(workspace, name)
+        for base, base_service in service_chain(workspace, doc, service):
+            value = base.read(join_locator("services", base_service, *keys)).value
+            if isinstance(value, str):
+                found = value
+                break
     return found
 
 
@@ -149,10 +158,11 @@ def load(project_dir: Path, service: str | None = None) -> ProjectDatabase:
         place.resolved(facts.values) for place in place_map.places if place.database == database
     ]
     context = _reader(project_dir)
+    workspace = Workspace(project_dir, {}, os.environ)
     files = _compose_files(project_dir, places, service, place_map.compose_files)
     prefix = f"services.{service}"
     environment = {
-        key: _service_value(context, files, f"{prefix}.environment.{key}")
+        key: _service_value(workspace, files, service, "environment", key)
         for key in ("POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_PASSWORD_FILE", "POSTGRES_DB")
     }
     password = environment["POSTGRES_PASSWORD"]
@@ -165,7 +175,7 @@ def load(project_dir: Path, service: str | None = None) -> ProjectDatabase:
             message=f"{prefix}.environment: POSTGRES_PASSWORD missing (the postgres image "
             "refuses to start without it); run `envsync render` to restore it",
         )
-    published_text = _service_value(context, files, f"{prefix}.ports")
+    published_text = _service_value(workspace, files, service, "ports")
     published = int(published_text) if published_text and published_text.isdigit() else None
     if published_text and published is None:
         raise FormatError(
