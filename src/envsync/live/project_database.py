@@ -130,6 +130,8 @@ def _app_url(context: Context, places: list[Place]) -> AppUrl | None:
     for place in places:
         if place.url is None or place.url.view != "host" or place.example:
             continue
+        if place.format == "markdown" or place.url.parts.get("password") == "":
+            continue  # the instructions' URL, written without its password: no app reads it
         if context.text_of(place.file) is None:
             raise FormatError(
                 path=place.file, message="not found; run `envsync render` to create it"
