@@ -29,6 +29,9 @@ MANAGED = (
     ".github/workflows/ci.yml",
 )
 BIN = Path(sys.executable).parent
+# The tests read envsync's plain output: a FORCE_COLOR of the developer's shell or CI would colour
+# it even through pipes (tests/test_messages.py sets both variables where it tests them).
+os.environ.pop("FORCE_COLOR", None)
 
 # The same examples on every run, so a landing never hangs on a new random draw; a developer
 # explores with `pytest --hypothesis-profile=explore` (fresh random examples each run).

@@ -401,7 +401,11 @@ def on_a_terminal(*args: str, cwd: Path, environment: dict[str, str]) -> str:
         stdin=subprocess.DEVNULL,
         stdout=follower,
         stderr=follower,
-        env={**os.environ, **environment},
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")},
+            "TERM": "xterm",
+            **environment,
+        },
     )
     os.close(follower)
     chunks = []
@@ -459,7 +463,9 @@ def test_adopt_table_is_headed_aligned_marked_and_fits_a_terminal(tmp_path: Path
     assert {row["vs reference"] for row in rows} == {"reference", "same", "differs"}
     assert "\x1b[" not in piped.stdout
 
-    shown = on_a_terminal("adopt", cwd=project, environment={"COLUMNS": "64"})
+    coloured = on_a_terminal("adopt", cwd=project, environment={"COLUMNS": "64"})
+    assert "\x1b[31mdiffers\x1b[0m" in coloured
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", coloured)
     table = shown.split("\nvs reference:")[0].splitlines()
     assert table[0].split() == ["fact", "place", "value", "vs", "reference"]
     assert max(len(line) for line in table) <= 64, table
@@ -468,3 +474,72 @@ def test_adopt_table_is_headed_aligned_marked_and_fits_a_terminal(tmp_path: Path
         line.startswith("db_password  docker-compose.yml:") and line.endswith("reference")
         for line in table
     ), table
+
+
+# --- colour and --quiet (item 12) --------------------------------------------------------------
+
+ESC = "\x1b["
+
+
+def _piped(*args: str, cwd: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    """The installed ``envsync`` with stdout a pipe, under ``environment`` (and no other
+    colour variable)."""
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    return subprocess.run(
+        [BIN / "envsync", *args],
+        cwd=cwd,
+        env={**base, **environment},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _drift(project: Path) -> None:
+    env = project / "backend/.env"
+    env.write_text(env.read_text().replace("127.0.0.1", "localhost"))
+
+
+def test_colour_on_a_terminal_unless_no_color_and_when_piped_only_if_forced(
+    project: Path,
+) -> None:
+    _drift(project)
+    for command in (["check"], ["render", "--diff"]):  # the fast path, and the Typer app
+        assert ESC in on_a_terminal(*command, cwd=project, environment={}), command
+        assert ESC not in on_a_terminal(*command, cwd=project, environment={"NO_COLOR": "1"})
+        assert ESC not in _piped(*command, cwd=project).stdout, command
+        forced = _piped(*command, cwd=project, FORCE_COLOR="1").stdout
+        assert ESC in forced, command
+        both = _piped(*command, cwd=project, FORCE_COLOR="1", NO_COLOR="1")
+        assert ESC not in both.stdout, command
+        # An empty NO_COLOR is no request (no-color.org).
+        assert ESC in on_a_terminal(*command, cwd=project, environment={"NO_COLOR": ""})
+    forced = _piped("check", cwd=project, FORCE_COLOR="1").stdout.splitlines()[0]
+    assert forced == (
+        "\x1b[1mbackend/.env:\x1b[0m DATABASE_URL (host): expected \x1b[32m'127.0.0.1'\x1b[0m, "
+        "found \x1b[31m'localhost'\x1b[0m"
+    )
+
+
+def test_quiet_prints_only_findings(project: Path) -> None:
+    for run in (_piped, envsync):  # the console script's fast path, and the Typer app
+        assert run("check", "-q", cwd=project).stdout == ""
+        assert run("check", "--quiet", cwd=project).returncode == 0
+    _drift(project)
+    finding = "backend/.env: DATABASE_URL (host): expected '127.0.0.1', found 'localhost'\n"
+    for run in (_piped, envsync):
+        result = run("check", "--quiet", cwd=project)
+        assert (result.returncode, result.stdout) == (1, finding)
+    dry = envsync("render", "--dry-run", "-q", cwd=project)
+    assert (dry.returncode, dry.stdout) == (1, "would update backend/.env (DATABASE_URL (host))\n")
+    diff = envsync("render", "--diff", "-q", cwd=project)
+    assert diff.returncode == 1
+    assert diff.stdout.startswith("--- a/backend/.env\n+++ b/backend/.env\n@@ ")
+    assert "would update" not in diff.stdout and SECRETS_HINT not in diff.stdout
+    written = envsync("render", "-q", cwd=project)
+    assert (written.returncode, written.stdout) == (0, "")
+    assert envsync("check", "-q", cwd=project).returncode == 0
+    changed = envsync("set", "-q", f"db_port={free_port()}", cwd=project)
+    assert (changed.returncode, changed.stdout) == (0, "")
+    refused = envsync("set", "-q", "db_port=0", cwd=project)
+    assert refused.returncode == 2 and refused.stderr.startswith("envsync: ")

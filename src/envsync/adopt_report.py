@@ -6,6 +6,7 @@ from __future__ import annotations
 from envsync import text_table
 from envsync.adopt import LOGIN_FACTS, Outcome
 from envsync.answers import ANSWERS_FILE
+from envsync.colour import paint
 from envsync.drift import MASK, Finding
 
 
@@ -13,7 +14,18 @@ def _shown(name: str, value: str, show_secrets: bool) -> str:
     return MASK if "password" in name and not show_secrets else value
 
 
-def table(outcome: Outcome, *, show_secrets: bool, width: int | None = None) -> list[str]:
+_STYLES = {
+    ("vs reference", "reference"): "bold",
+    ("vs reference", "same"): "green",
+    ("vs reference", "differs"): "red",
+    ("logs in", "yes"): "green",
+    ("logs in", "no"): "red",
+}
+
+
+def table(
+    outcome: Outcome, *, show_secrets: bool, width: int | None = None, colour: bool = False
+) -> list[str]:
     """Facts by place: each place's value (secrets masked), compared with the fact's reference
     place (the one --prefer names, else the first found), and whether its login works. With a
     terminal's ``width``, the place column wraps to fit."""
@@ -38,8 +50,20 @@ def table(outcome: Outcome, *, show_secrets: bool, width: int | None = None) -> 
     header = ["fact", "place", "value", "vs reference", "logs in", "note"]
     # A column nothing fills (no server probed, no example file) is left out.
     keep = [i for i in range(len(header)) if i < 4 or any(row[i] for row in rows)]
+    kept_header = [header[i] for i in keep]
+
+    def painted(column: int, text: str) -> str:
+        if column < 0:
+            return paint(text, "bold", on=colour)
+        style = _STYLES.get((kept_header[column], text))
+        return paint(text, style, on=colour) if style else text
+
     lines = text_table.lines(
-        [header[i] for i in keep], [[row[i] for i in keep] for row in rows], width=width, wrap=1
+        kept_header,
+        [[row[i] for i in keep] for row in rows],
+        width=width,
+        wrap=1,
+        paint=painted,
     )
     lines.append(
         "vs reference: each value against the fact's reference place (the one --prefer "

@@ -35,6 +35,10 @@ ProjectDir = Annotated[
 ShowSecrets = Annotated[
     bool, typer.Option("--show-secrets", help="Print passwords instead of masking them.")
 ]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Print only findings and errors (for hooks and scripts)."),
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -86,9 +90,19 @@ def _terminal_width() -> int | None:
     return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
 
 
+def _colour() -> bool:
+    """Colour on a terminal; NO_COLOR turns it off, FORCE_COLOR on (even when piped)."""
+    import sys
+
+    from envsync import colour
+
+    return colour.enabled(sys.stdout.isatty())
+
+
 def _print(outcome: Outcome) -> None:
+    # Lines carry colour only when _colour() allowed it; echo must then keep it, even piped.
     for line in outcome.out:
-        typer.echo(line)
+        typer.echo(line, color=True)
     for line in outcome.err:
         typer.echo(line, err=True)
     if outcome.code:
@@ -113,6 +127,7 @@ def render(
         ),
     ] = False,
     show_secrets: ShowSecrets = False,
+    quiet: Quiet = False,
 ) -> None:
     """Repair drift: write every place of envsync.toml that differs from the facts.
 
@@ -120,9 +135,15 @@ def render(
     """
     from envsync.commands import render as render_command
 
-    _print(
-        render_command.run(project_dir, dry_run=dry_run, show_diff=diff, show_secrets=show_secrets)
+    outcome = render_command.run(
+        project_dir,
+        dry_run=dry_run,
+        show_diff=diff,
+        show_secrets=show_secrets,
+        quiet=quiet,
+        colour=_colour(),
     )
+    _print(outcome)
 
 
 @app.command()
@@ -130,11 +151,15 @@ def check(
     project_dir: ProjectDir = Path("."),
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
     show_secrets: ShowSecrets = False,
+    quiet: Quiet = False,
 ) -> None:
     """Report drift and change nothing: exit 0 in sync, 1 drift, 2 bad input."""
     from envsync.commands import check as check_command
 
-    _print(check_command.run(project_dir, as_json=as_json, show_secrets=show_secrets))
+    outcome = check_command.run(
+        project_dir, as_json=as_json, show_secrets=show_secrets, quiet=quiet, colour=_colour()
+    )
+    _print(outcome)
 
 
 FilesOnly = Annotated[
@@ -164,11 +189,12 @@ def set_command(
     ],
     project_dir: ProjectDir = Path("."),
     files_only: FilesOnly = False,
+    quiet: Quiet = False,
 ) -> None:
     """Change answers (validated): the running database first, then every file."""
     from envsync.commands import set as set_module
 
-    _print(set_module.run(project_dir, assignments, files_only=files_only))
+    _print(set_module.run(project_dir, assignments, files_only=files_only, quiet=quiet))
 
 
 @app.command()
@@ -176,12 +202,13 @@ def set_command(
 def rotate(
     project_dir: ProjectDir = Path("."),
     files_only: FilesOnly = False,
+    quiet: Quiet = False,
     database: DatabaseOption = None,
 ) -> None:
     """Give the database a new random password: the running database first, then every file."""
     from envsync.commands import set as set_module
 
-    _print(set_module.rotate(project_dir, files_only=files_only, database=database))
+    _print(set_module.rotate(project_dir, files_only=files_only, quiet=quiet, database=database))
 
 
 db_app = typer.Typer(
@@ -258,9 +285,11 @@ def doctor(
     """Live checks: server reachable, credentials accepted, database, pgvector, Alembic head."""
     import sys
 
+    from envsync.colour import paint
     from envsync.live.doctor import Status, diagnose
 
     tty = sys.stdout.isatty()
+    in_colour = _colour()
     problems = 0
     checks = diagnose(project_dir, show_secrets=show_secrets, service=database)
     while True:
@@ -272,9 +301,9 @@ def doctor(
         if check is None:
             break
         problems += check.status is Status.PROBLEM
-        mark, colour = _MARKS[check.status.value]
-        label = typer.style(mark, fg=colour) if tty else f"[{check.status.value}]"
-        typer.echo(f"{label} {check.name}: {check.message}")
+        mark, style = _MARKS[check.status.value]
+        label = paint(mark if tty else f"[{check.status.value}]", style, on=in_colour)
+        typer.echo(f"{label} {check.name}: {check.message}", color=True)
     if problems:
         raise typer.Exit(1)
 
@@ -333,5 +362,11 @@ def adopt(
     if update:
         _print(adopt_command.update(project_dir, options))
     else:
-        width = _terminal_width()
-        _print(adopt_command.run(project_dir, options, show_secrets=show_secrets, width=width))
+        outcome = adopt_command.run(
+            project_dir,
+            options,
+            show_secrets=show_secrets,
+            width=_terminal_width(),
+            colour=_colour(),
+        )
+        _print(outcome)

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import sys
 
+_FLAGS = {"--json": "json", "--show-secrets": "show_secrets", "--quiet": "quiet", "-q": "quiet"}
 
-def _plain_check(arguments: list[str]) -> tuple[str, bool, bool] | None:
-    """(project, --json, --show-secrets) of ``check [--project DIR | -C DIR] [--json]
-    [--show-secrets]``; None for anything else (``--help``, a typo: the Typer app answers).
-    A tuple, not a dataclass: the cached answer must not pay for importing ``dataclasses``."""
+
+def _plain_check(arguments: list[str]) -> tuple[str, set[str]] | None:
+    """(project, the flags given: json, show_secrets, quiet) of ``check [--project DIR | -C
+    DIR] [--json] [--show-secrets] [-q | --quiet]``; None for anything else (``--help``, a typo:
+    the Typer app answers). No dataclass: the cached answer must not pay for importing
+    ``dataclasses``."""
     if not arguments or arguments[0] != "check":
         return None
-    project, as_json, show_secrets = ".", False, False
+    project, flags = ".", set()
     rest = iter(arguments[1:])
     for argument in rest:
         if argument in ("--project", "-C"):
@@ -24,13 +27,11 @@ def _plain_check(arguments: list[str]) -> tuple[str, bool, bool] | None:
             project = given
         elif argument.startswith("--project="):
             project = argument.removeprefix("--project=")
-        elif argument == "--json":
-            as_json = True
-        elif argument == "--show-secrets":
-            show_secrets = True
+        elif argument in _FLAGS:
+            flags.add(_FLAGS[argument])
         else:
             return None
-    return project, as_json, show_secrets
+    return project, flags
 
 
 def main() -> None:
@@ -40,18 +41,26 @@ def main() -> None:
 
         app()
         return
-    from envsync import check_cache, project_root
+    from envsync import check_cache, colour, project_root
 
-    start, as_json, show_secrets = plain
+    start, flags = plain
     project = project_root.find(start)
-    if not as_json and check_cache.answer(project):
-        print("in sync")
+    in_colour = colour.enabled(sys.stdout.isatty())
+    if "json" not in flags and check_cache.answer(project):
+        if "quiet" not in flags:
+            print(colour.paint("in sync", "green", on=in_colour))
         return
     from pathlib import Path
 
     from envsync.commands import check
 
-    outcome = check.run(Path(project), as_json=as_json, show_secrets=show_secrets)
+    outcome = check.run(
+        Path(project),
+        as_json="json" in flags,
+        show_secrets="show_secrets" in flags,
+        quiet="quiet" in flags,
+        colour=in_colour,
+    )
     for line in outcome.out:
         print(line)
     for line in outcome.err:

@@ -4,6 +4,7 @@ terminal is narrower than the table (piped output keeps every cell on its row, f
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 GAP = "  "
 # The wrapped column keeps at least this many characters: narrower, nobody can read it.
@@ -13,20 +14,30 @@ _PIECES = re.compile(r".+?(?:[./: ]|$)")
 
 
 def lines(
-    header: list[str], rows: list[list[str]], *, width: int | None = None, wrap: int = 0
+    header: list[str],
+    rows: list[list[str]],
+    *,
+    width: int | None = None,
+    wrap: int = 0,
+    paint: Callable[[int, str], str] | None = None,
 ) -> list[str]:
     """The table as lines: ``header`` first, every column as wide as its widest cell. With a
-    ``width`` the table does not fit, column ``wrap`` is wrapped onto continuation lines."""
+    ``width`` the table does not fit, column ``wrap`` is wrapped onto continuation lines.
+    ``paint(column, text)`` colours a cell (the header's column is -1); padding goes after."""
     table = [header, *rows]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     total = sum(widths) + len(GAP) * (len(widths) - 1)
     if width is not None and total > width:
         widths[wrap] = max(_MIN_WRAPPED, widths[wrap] - (total - width))
     out = []
-    for row in table:
+    for number, row in enumerate(table):
         for index, piece in enumerate(_wrapped(row[wrap], widths[wrap])):
             cells = [piece if i == wrap else "" if index else cell for i, cell in enumerate(row)]
-            out.append(GAP.join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip())
+            padded = [
+                (paint(-1 if number == 0 else i, cell) if paint else cell) + " " * (w - len(cell))
+                for i, (cell, w) in enumerate(zip(cells, widths, strict=True))
+            ]
+            out.append(GAP.join(padded).rstrip())
     return out
 
 

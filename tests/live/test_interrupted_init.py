@@ -82,3 +82,30 @@ def test_a_directory_opened_for_the_server_user_is_reported_and_closed_by_db_dow
     assert down.stdout.splitlines()[0] == "stopped"
     assert f"closed {private} again (o-x)" in down.stdout
     assert private.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the server as another user")
+def test_db_down_leaves_open_what_another_running_server_still_needs(
+    template_src: Path, live_dir: Path
+) -> None:
+    private = live_dir / "private"
+    private.mkdir(mode=0o700)
+    first, second = private / "first", private / "second"
+    for project in (first, second):
+        assert copier_copy(template_src, project, db_port=free_port()).returncode == 0
+    try:
+        assert envsync("db", "up", cwd=first).returncode == 0
+        assert envsync("db", "up", cwd=second).returncode == 0  # finds the way already open
+        first_down = envsync("db", "down", cwd=first)
+        assert first_down.returncode == 0, first_down.stderr
+        assert f"closed {private}" not in first_down.stdout
+        assert private.stat().st_mode & 0o777 == 0o701
+        status = envsync("db", "status", cwd=second)
+        assert "running on 127.0.0.1" in status.stdout, status.stdout + status.stderr
+    finally:
+        second_down = envsync("db", "down", cwd=second)
+        envsync("db", "down", cwd=first)
+    # The last server down closes what the first one opened.
+    assert second_down.stdout.splitlines()[0] == "stopped", second_down.stdout
+    assert f"closed {private} again (o-x)" in second_down.stdout
+    assert private.stat().st_mode & 0o777 == 0o700

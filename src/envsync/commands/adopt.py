@@ -19,6 +19,7 @@ def run(
     *,
     show_secrets: bool,
     width: int | None = None,
+    colour: bool = False,
 ) -> Outcome:
     """``width``: the terminal's, for the table; None when the output is piped."""
     with file_io.project_lock(project_dir):
@@ -28,7 +29,7 @@ def run(
         remaining = [] if outcome.conflict else check.findings(project_dir)[0]
     out: list[str] = []
     if outcome.conflict or options.prefer is not None:
-        table = adopt_report.table(outcome, show_secrets=show_secrets, width=width)
+        table = adopt_report.table(outcome, show_secrets=show_secrets, width=width, colour=colour)
         out += table
         if any(MASK in line for line in table):
             out.append(SECRETS_HINT)

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from envsync import check_cache, copies, installed, local_secret
+from envsync.colour import paint
 from envsync.commands.outcome import Outcome
 from envsync.drift import MASK, Finding, shown, visible
 from envsync.errors import EnvsyncError
@@ -43,9 +44,16 @@ def findings(project_dir: Path) -> tuple[list[Finding], Plan]:
     return found + leaked, current
 
 
-def run(project_dir: Path, *, as_json: bool, show_secrets: bool) -> Outcome:
+def run(
+    project_dir: Path,
+    *,
+    as_json: bool,
+    show_secrets: bool,
+    quiet: bool = False,
+    colour: bool = False,
+) -> Outcome:
     """Exit 0 in sync, 1 drift, 2 bad input (the message on stderr; with ``--json``, an
-    object on stdout too, for a machine reader)."""
+    object on stdout too, for a machine reader). ``quiet``: the findings only, for a hook."""
     try:
         drift, _ = findings(project_dir)
     except EnvsyncError as error:
@@ -54,7 +62,14 @@ def run(project_dir: Path, *, as_json: bool, show_secrets: bool) -> Outcome:
     code = 1 if drift else 0
     if as_json:
         return Outcome(code, [json.dumps(_report(drift, show_secrets), indent=2)])
-    return Outcome(code, _lines(drift, show_secrets))
+    lines = _findings(drift, show_secrets, colour)
+    if quiet:
+        return Outcome(code, lines)
+    return Outcome(code, (lines + _advice(drift, show_secrets)) if drift else [in_sync(colour)])
+
+
+def in_sync(colour: bool) -> str:
+    return paint("in sync", "green", on=colour)
 
 
 def _report(drift: list[Finding], show_secrets: bool) -> dict[str, object]:
@@ -80,17 +95,25 @@ def _report(drift: list[Finding], show_secrets: bool) -> dict[str, object]:
     }
 
 
-def _lines(drift: list[Finding], show_secrets: bool) -> list[str]:
-    if not drift:
-        return ["in sync"]
+def _findings(drift: list[Finding], show_secrets: bool, colour: bool) -> list[str]:
+    """One line per finding: the file and key, then what differs."""
     lines = []
     for f in drift:
         expected = shown(f.expected, secret=f.secret, show_secrets=show_secrets)
-        found = shown(f.found, secret=f.secret, show_secrets=show_secrets)
+        found = paint(shown(f.found, secret=f.secret, show_secrets=show_secrets), "red", on=colour)
         if f.kind == copies.KIND:
-            lines.append(f"{f.path}:{f.line}: {f.key}: {f.expected} outside the map ({found})")
+            where = paint(f"{f.path}:{f.line}:", "bold", on=colour)
+            lines.append(f"{where} {f.key}: {f.expected} outside the map ({found})")
         else:
-            lines.append(f"{f.path}: {f.key}: expected {expected}, found {found}")
+            where = paint(f"{f.path}:", "bold", on=colour)
+            expected = paint(expected, "green", on=colour)
+            lines.append(f"{where} {f.key}: expected {expected}, found {found}")
+    return lines
+
+
+def _advice(drift: list[Finding], show_secrets: bool) -> list[str]:
+    """What to do about the findings: the lines --quiet leaves out."""
+    lines = []
     drifted = {f.path for f in drift if f.kind != copies.KIND} - {interrupted.JOURNAL}
     if drifted:
         lines.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from envsync.live import driver, project_database, run_as, server
+from envsync.live import driver, postmaster, project_database, run_as, server
 from envsync.live.project_database import VOLUMES_DIR, ProjectDatabase
 
 __all__ = ["VOLUMES_DIR", "Started", "State", "down", "state", "up"]
@@ -58,16 +58,33 @@ def _open_for_server(state: Path, data_dir: Path) -> tuple[Path, ...]:
     identity = run_as.server_identity(data_dir)
     outside = [p for p in run_as.grant_traversal(data_dir, identity) if state not in p.parents]
     outside = [p for p in outside if p != state]
-    if outside:
-        record = state / _OPENED
-        known = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
-        lines = list(dict.fromkeys([*known, *map(str, outside)]))
-        record.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    _record(state, outside)
     return tuple(outside)
 
 
+def _record(state: Path, opened: list[Path]) -> None:
+    """Add ``opened`` to the directories ``db down`` closes (``state``'s ``opened``)."""
+    if not opened:
+        return
+    record = state / _OPENED
+    known = record.read_text(encoding="utf-8").splitlines() if record.is_file() else []
+    lines = list(dict.fromkeys([*known, *map(str, opened)]))
+    record.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def _state_of(data_dir: Path) -> Path | None:
+    """The ``.envsync`` directory of the project whose volume ``data_dir`` is, if it is one."""
+    volumes = data_dir.parent
+    state = volumes.parent
+    if volumes.name == VOLUMES_DIR.name and state.name == project_database.STATE_DIR:
+        return state if state.is_dir() else None
+    return None
+
+
 def down(project_dir: Path) -> tuple[bool, tuple[Path, ...]]:
-    """Stop the server (``False``: none ran) and close what ``up`` opened for it."""
+    """Stop the server (``False``: none ran) and close what ``up`` opened for it, except what
+    another running server of ours still needs: its project's record takes that over, so the
+    last server down closes it."""
     state = project_dir / project_database.STATE_DIR
     stopped = server.stop(project_database.load(project_dir).spec.data_dir)
     record = state / _OPENED
@@ -75,7 +92,15 @@ def down(project_dir: Path) -> tuple[bool, tuple[Path, ...]]:
         return stopped, ()
     opened = [Path(line) for line in record.read_text(encoding="utf-8").splitlines() if line]
     record.unlink()
-    return stopped, tuple(run_as.close_traversal(opened))
+    others = [data_dir.resolve() for data_dir in postmaster.running_data_dirs()]
+    closing = []
+    for directory in opened:
+        user = next((d for d in others if directory.resolve() in d.parents), None)
+        if user is None:
+            closing.append(directory)
+        else:
+            _record(_state_of(user) or state, [directory])
+    return stopped, tuple(run_as.close_traversal(closing))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ __all__ = [
     "private_dir",
     "read",
     "remove_socket_dir",
+    "running_data_dirs",
     "status",
     "wait_for_dead_postmaster",
 ]
@@ -207,3 +208,15 @@ def other_server_on(port: int) -> str | None:
         with contextlib.suppress(OSError, IndexError):
             return lock.read_text(errors="replace").splitlines()[1]
     return None
+
+
+def running_data_dirs() -> list[Path]:
+    """The data directories of the envsync servers running on this machine now (their socket
+    lock files name them, as :func:`other_server_on` reads them)."""
+    found = []
+    for lock in sorted(Path("/tmp").glob(f"{_SOCKET_PREFIX}*/.s.PGSQL.*.lock")):
+        with contextlib.suppress(OSError, IndexError):
+            data_dir = Path(lock.read_text(errors="replace").splitlines()[1])
+            if status(data_dir) is not None:
+                found.append(data_dir)
+    return found
