@@ -24,6 +24,7 @@ __all__ = [
     "login_problem",
     "psql_script",
     "publisher",
+    "run",
     "running_container",
 ]
 
@@ -102,7 +103,8 @@ def login_problem(
         *compose_argv(container.files), "exec", "-T", "-e", "PGPASSWORD", container.service,
         "psql", "-X", "-w", "-q", "-At", "-c", "SELECT 1", target,
     ]  # fmt: skip
-    result = _run(argv, project_dir, {**os.environ, "PGPASSWORD": password}, _TIMEOUT * 3)
+    environment = {**os.environ, "PGPASSWORD": password}
+    result = run(argv, project_dir, env=environment, timeout=_TIMEOUT * 3)
     if result is None:
         return f"docker compose exec {container.service} psql did not finish"
     if result.returncode == 0 and result.stdout.strip() == "1":
@@ -115,14 +117,11 @@ def publisher(port: int) -> str | None:
     """The container that publishes host ``port``, with its compose project, for a message."""
     if engine_problem() is not None:
         return None
-    result = _run(
+    result = run(
         [
             "docker", "ps", "--filter", f"publish={port}", "--format",
             '{{.Names}}\t{{.Label "com.docker.compose.project"}}',
-        ],
-        None,
-        None,
-        _TIMEOUT,
+        ]
     )  # fmt: skip
     if result is None or result.returncode != 0 or not result.stdout.strip():
         return None
@@ -134,7 +133,7 @@ def engine_problem() -> str | None:
     """Why docker compose cannot be asked anything here, or ``None`` when it can."""
     if shutil.which("docker") is None:
         return "docker is not on PATH"
-    result = _run(["docker", "version", "--format", "{{.Server.Version}}"], None, None, _TIMEOUT)
+    result = run(["docker", "version", "--format", "{{.Server.Version}}"])
     return None if result is not None and result.returncode == 0 else "no Docker engine"
 
 
@@ -146,11 +145,9 @@ def running_container(
     compose does not run this project's database)."""
     if engine_problem() is not None:
         return None
-    result = _run(
+    result = run(
         [*compose_argv(files), "ps", "--status", "running", "--format", "json", service],
         project_dir,
-        None,
-        _TIMEOUT,
     )
     if result is None or result.returncode != 0:
         return None
@@ -168,12 +165,7 @@ def running_container(
 
 def _network_address(name: str) -> str | None:
     """The container's address on one of its networks (the first by name), if it has one."""
-    result = _run(
-        ["docker", "inspect", "--format", "{{json .NetworkSettings.Networks}}", name],
-        None,
-        None,
-        _TIMEOUT,
-    )
+    result = run(["docker", "inspect", "--format", "{{json .NetworkSettings.Networks}}", name])
     if result is None or result.returncode != 0:
         return None
     networks: dict[str, dict[str, Any]] = json.loads(result.stdout) or {}
@@ -181,13 +173,27 @@ def _network_address(name: str) -> str | None:
     return next((address for address in addresses if address), None)
 
 
-def _run(
-    argv: Sequence[str], cwd: Path | None, env: dict[str, str] | None, timeout: float
+def run(
+    argv: Sequence[str],
+    cwd: Path | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = _TIMEOUT,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str] | None:
-    """``argv`` run to the end with its output captured, or ``None`` when it could not be."""
+    """``argv`` (``docker ...``) run to the end with its output captured, or ``None`` when it
+    could not be (not on PATH, or not done within ``timeout`` seconds): the one way the live
+    commands ask Docker anything."""
     try:
         return subprocess.run(
-            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+            argv,
+            cwd=cwd,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,16 +33,9 @@ class Inspected:
 
 
 def _inspect(name: str) -> Inspected | str:
-    try:
-        result = subprocess.run(
-            ["docker", "inspect", "--format", _FORMAT, name],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return f"docker inspect {name} failed: {error}"
+    result = compose.run(["docker", "inspect", "--format", _FORMAT, name])
+    if result is None:
+        return f"docker inspect {name} did not finish"
     if result.returncode != 0:
         reason = (result.stderr.strip().splitlines() or ["no output"])[-1]
         return f"docker inspect {name}: {reason}"

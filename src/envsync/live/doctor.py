@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import shlex
 import socket
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -313,17 +312,8 @@ def _role_missing(context: _Context, owner: _Owner) -> bool:
         argv = compose.exec_psql_argv(
             context.answers.db_service, user, "postgres", owner.container.files
         )
-        try:
-            result = subprocess.run(
-                argv,
-                cwd=context.project_dir,
-                input="SELECT 1;\n",
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
+        result = compose.run(argv, context.project_dir, timeout=30, stdin="SELECT 1;\n")
+        if result is None:
             return False
         return "role" in result.stderr and "does not exist" in result.stderr
     return False

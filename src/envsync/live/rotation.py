@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -311,20 +310,16 @@ def _compose_execute(project_dir: Path, container: compose.Container, database: 
     service = container.service
 
     def execute(role: str, statements: Sequence[str]) -> None:
-        try:
-            result = subprocess.run(
-                compose.exec_psql_argv(service, role, database, container.files),
-                cwd=project_dir,
-                input=compose.psql_script(statements),
-                capture_output=True,
-                text=True,
-                timeout=_EXEC_TIMEOUT,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
+        result = compose.run(
+            compose.exec_psql_argv(service, role, database, container.files),
+            project_dir,
+            timeout=_EXEC_TIMEOUT,
+            stdin=compose.psql_script(statements),
+        )
+        if result is None:
             raise LiveChangeError(
-                f"docker compose exec {service} psql failed ({error}); nothing was written"
-            ) from None
+                f"docker compose exec {service} psql did not finish; nothing was written"
+            )
         if result.returncode != 0:
             lines = (result.stderr or result.stdout).strip().splitlines() or ["no output"]
             raise LiveChangeError(
