@@ -19,7 +19,7 @@ import pytest
 
 from envsync.live import compose
 from envsync.live.server import free_port
-from tests.conftest import copier_copy
+from tests.conftest import copier_copy, envsync
 
 _TIMEOUT = 120
 
@@ -48,6 +48,13 @@ def network_address(container: str) -> str:
         docker_ok("inspect", "-f", "{{json .NetworkSettings.Networks}}", container)
     )
     return next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
+
+
+def files_only(project: Path, *assignments: str) -> None:
+    """``envsync set --files-only``, which must succeed: the files move, the volume does not."""
+    changed = envsync("set", "--files-only", *assignments, cwd=project)
+    assert changed.returncode == 0, changed.stderr + changed.stdout
+    assert changed.stdout.startswith("--files-only:"), changed.stdout
 
 
 @pytest.fixture(scope="session")
