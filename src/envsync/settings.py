@@ -86,14 +86,13 @@ def set_facts(
             map_text = map_file.with_fact(map_text, name, value)
     new_facts = facts_module.from_answers(validated, new_map)
     given = [k for k in (a.partition("=")[0] for a in assignments) if k not in changed_own]
-    rewrites = [
-        plan.Rewrite(
-            ANSWERS_FILE,
-            answers.dump(raw),
-            tuple(given),
-            private=validated.secret_storage != local_secret.LOCAL,
+    # Facts of the map's own change the map only: the answers file stays as it is, byte for byte.
+    rewrites = []
+    if given:
+        private = validated.secret_storage != local_secret.LOCAL
+        rewrites.append(
+            plan.Rewrite(ANSWERS_FILE, answers.dump(raw), tuple(given), private=private)
         )
-    ]
     if map_text is not None:
         secret = any(fact.secret for fact in new_map.facts.values())
         rewrites.append(plan.Rewrite(MAP_FILE, map_text, tuple(changed_own), private=secret))
