@@ -14,10 +14,17 @@ def test_note_names_readable_files_with_the_chmod_that_fixes_them(tmp_path: Path
     for name, mode in {"open.env": 0o644, "group file": 0o640, "private.env": 0o600}.items():
         (tmp_path / name).write_text("x\n")
         (tmp_path / name).chmod(mode)
-    paths = ["open.env", "group file", "private.env", "missing.env"]
+    paths = dict.fromkeys(["open.env", "group file", "private.env", "missing.env"], "a secret")
     note = file_modes.note(tmp_path, paths)
     assert note is not None
-    assert note.startswith("open.env, group file hold the database password")
+    assert note.startswith("open.env, group file hold a secret and other users can read them")
+    paths["open.env"] = "the database password"
+    mixed = file_modes.note(tmp_path, paths)
+    assert mixed is not None
+    assert mixed.startswith(
+        "open.env (the database password), group file (a secret) hold secrets and other users "
+        "can read them;"
+    )
     command = note.rsplit("`", 2)[1]
     assert command == "chmod go-rwx open.env 'group file'"
     subprocess.run(shlex.split(command), cwd=tmp_path, check=True)

@@ -243,6 +243,8 @@ def test_an_own_secret_is_not_called_the_database_password(project: Path) -> Non
     assert _changed(before, snapshot(project)) == {".env"}
 
     (project / "envsync.toml").chmod(0o644)
+    answers = project / ".copier-answers.yml"
+    answers.write_text(answers.read_text() + "# the team's note: ask Ana before a rotate\n")
     before = snapshot(project)
     result = envsync("set", "redis_password=n3w-redis", cwd=project)
     assert result.returncode == 0, result.stderr
@@ -253,6 +255,14 @@ def test_an_own_secret_is_not_called_the_database_password(project: Path) -> Non
         "the mode: to restrict it, run `chmod go-rwx envsync.toml`"
     ]
     assert "password" not in result.stdout.splitlines()[0]  # no volume keeps a redis password
+
+    (project / "backend/.env").chmod(0o644)
+    both = envsync("set", "redis_password=n4w-redis", "db_password=N3w-Pw-both", cwd=project)
+    assert _notes_about_modes(both.stdout) == [
+        "note: envsync.toml (redis_password), backend/.env (the database password) hold secrets "
+        "and other users can read them; envsync kept the mode: to restrict it, run "
+        "`chmod go-rwx envsync.toml backend/.env`"
+    ]
 
 
 def test_the_mode_note_comes_when_a_secret_is_written_not_on_every_set(project: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 _READABLE_BY_OTHERS = stat.S_IRGRP | stat.S_IROTH
@@ -29,17 +29,20 @@ def readable_by_others(project_dir: Path, paths: Iterable[str]) -> list[str]:
     return readable
 
 
-def note(
-    project_dir: Path, password_files: Iterable[str], *, holding: str = "the database password"
-) -> str | None:
-    """One line naming the files of ``password_files`` that others can read, or None;
-    ``holding`` says what they hold."""
-    readable = readable_by_others(project_dir, password_files)
+def note(project_dir: Path, holding: Mapping[str, str]) -> str | None:
+    """One line naming the files of ``holding`` (path -> what it holds, "the database
+    password") that others can read, or None."""
+    readable = readable_by_others(project_dir, holding)
     if not readable:
         return None
     names = " ".join(shlex.quote(path) for path in readable)
     holds, them = ("holds", "it") if len(readable) == 1 else ("hold", "them")
+    what = {holding[path] for path in readable}
+    if len(what) == 1:
+        files = f"{', '.join(readable)} {holds} {what.pop()}"
+    else:
+        files = ", ".join(f"{path} ({holding[path]})" for path in readable) + " hold secrets"
     return (
-        f"{', '.join(readable)} {holds} {holding} and other users can read "
-        f"{them}; envsync kept the mode: to restrict it, run `chmod go-rwx {names}`"
+        f"{files} and other users can read {them}; envsync kept the mode: to restrict it, run "
+        f"`chmod go-rwx {names}`"
     )

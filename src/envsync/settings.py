@@ -143,14 +143,13 @@ def set_facts(
     given = [
         k for k in (a.partition("=")[0] for a in assignments) if k not in in_map and "." not in k
     ]
-    rewrites = [
-        plan.Rewrite(
-            ANSWERS_FILE,
-            answers.dump(raw),
-            tuple(given),
-            private=validated.secret_storage != local_secret.LOCAL,
+    # Facts of the map's own change the map only: the answers file stays as it is, byte for byte.
+    rewrites = []
+    if given:
+        private = validated.secret_storage != local_secret.LOCAL
+        rewrites.append(
+            plan.Rewrite(ANSWERS_FILE, answers.dump(raw), tuple(given), private=private)
         )
-    ]
     if map_text is not None:
         secret = any(fact.secret for fact in new_map.facts.values()) or any(
             "db_password" in d.facts for d in new_map.databases.values()

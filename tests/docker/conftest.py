@@ -19,7 +19,7 @@ import pytest
 
 from envsync.live import compose
 from envsync.live.server import free_port
-from tests.conftest import copier_copy
+from tests.conftest import copier_copy, envsync
 
 _TIMEOUT = 120
 
@@ -65,6 +65,13 @@ def logs_in(project: Path, service: str, user: str, password: str, database: str
     except psycopg.OperationalError as error:
         assert "password authentication failed" in str(error), error
         return False
+
+
+def files_only(project: Path, *assignments: str) -> None:
+    """``envsync set --files-only``, which must succeed: the files move, the volume does not."""
+    changed = envsync("set", "--files-only", *assignments, cwd=project)
+    assert changed.returncode == 0, changed.stderr + changed.stdout
+    assert changed.stdout.startswith("--files-only:"), changed.stdout
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.conftest import BIN, envsync
-from tests.docker.conftest import container_id, docker_ok, logs_in, network_address
+from tests.docker.conftest import container_id, docker_ok, files_only, logs_in, network_address
 from tests.layouts import git_project
 
 pytestmark = pytest.mark.docker
@@ -136,8 +136,7 @@ def test_files_only_change_then_renames_and_rotate_through_compose_exec(adopted:
     _migrates(project)
     before = container_id(project, "db")
 
-    changed = envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=project)
-    assert changed.returncode == 0, changed.stderr
+    files_only(project, "db_password=changed-in-the-files")
     assert "POSTGRES_PASSWORD=changed-in-the-files" in (project / ".env").read_text()
     docker_ok("compose", "up", "-d", "--wait", cwd=project)
     assert container_id(project, "db") != before, "compose did not recreate the container"
@@ -167,7 +166,7 @@ def test_files_only_change_then_renames_and_rotate_through_compose_exec(adopted:
 def test_doctor_names_the_stale_volume_and_the_container_without_a_published_port(
     adopted: Path,
 ) -> None:
-    envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=adopted)
+    files_only(adopted, "db_password=changed-in-the-files")
     docker_ok("compose", "up", "-d", "--wait", cwd=adopted)
     doctor = envsync("doctor", cwd=adopted)
     assert doctor.returncode == 1, doctor.stdout

@@ -11,7 +11,7 @@ import pytest
 
 from envsync.places.map_file import MAP_FILE
 from tests.conftest import envsync
-from tests.docker.conftest import docker_ok, network_address
+from tests.docker.conftest import docker_ok, files_only, network_address
 from tests.layouts import git_project
 
 pytestmark = pytest.mark.docker
@@ -65,8 +65,7 @@ def test_set_changes_the_container_that_only_the_maps_file_finds(local_yml: Path
 
 
 def test_doctor_asks_the_container_that_only_the_maps_file_finds(local_yml: Path) -> None:
-    moved = envsync("set", "--files-only", "db_user=nobody", cwd=local_yml)
-    assert moved.returncode == 0, moved.stderr + moved.stdout
+    files_only(local_yml, "db_user=nobody")
     doctor = envsync("doctor", cwd=local_yml)
     assert doctor.returncode == 1, doctor.stdout + doctor.stderr
     assert f"container {local_yml.name}-db-1" in doctor.stdout, doctor.stdout

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import envsync
-from tests.docker.conftest import docker_ok
+from tests.docker.conftest import docker_ok, files_only
 
 pytestmark = pytest.mark.docker
 
 
 def test_doctor_reads_the_containers_environment(generated: Path) -> None:
-    changed = envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=generated)
-    assert changed.returncode == 0, changed.stderr
+    files_only(generated, "db_password=changed-in-the-files")
     doctor = envsync("doctor", cwd=generated)
     assert doctor.returncode == 1, doctor.stdout
     assert (

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from tests.conftest import alembic, envsync
-from tests.docker.conftest import container_id, docker_ok
+from tests.docker.conftest import container_id, docker_ok, files_only
 from tests.readers import from_compose
 
 pytestmark = pytest.mark.docker
@@ -60,8 +60,7 @@ def test_files_only_change_then_set_and_rotate_through_compose_exec(generated: P
     container = f"{project.name}-db"  # the template's container_name, from project_name
     before = container_id(project, "db")
 
-    changed = envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=project)
-    assert changed.returncode == 0, changed.stderr
+    files_only(project, "db_password=changed-in-the-files")
     docker_ok("compose", "up", "-d", "db", "--wait", cwd=project)
     assert container_id(project, "db") != before, "compose did not recreate the container"
 
@@ -94,7 +93,7 @@ def test_files_only_change_then_set_and_rotate_through_compose_exec(generated: P
 
 
 def test_doctor_names_the_stale_volume(generated: Path) -> None:
-    envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=generated)
+    files_only(generated, "db_password=changed-in-the-files")
     docker_ok("compose", "up", "-d", "db", "--wait", cwd=generated)
     doctor = envsync("doctor", cwd=generated)
     assert doctor.returncode == 1
@@ -105,7 +104,7 @@ def test_doctor_names_the_stale_volume(generated: Path) -> None:
 
 
 def test_set_with_the_files_password_brings_the_volume_along(generated: Path) -> None:
-    envsync("set", "--files-only", "db_password=changed-in-the-files", cwd=generated)
+    files_only(generated, "db_password=changed-in-the-files")
     docker_ok("compose", "up", "-d", "db", "--wait", cwd=generated)
     assert _refused(generated, "changed-in-the-files")
     result = envsync("set", "db_password=changed-in-the-files", cwd=generated)

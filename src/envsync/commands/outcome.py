@@ -55,8 +55,9 @@ def secrets_written(written: Plan) -> dict[str, list[str]]:
 def mode_note(project_dir: Path, written: Plan) -> list[str]:
     """The files this run wrote a secret into that other users can read, with the chmod: said
     when it is news, never for a rewrite that left the secret as it was."""
-    by_file = secrets_written(written)
-    names = sorted({name for found in by_file.values() for name in found})
-    what = " and ".join("the database password" if n == "db_password" else n for n in names)
-    note = file_modes.note(project_dir, by_file, holding=what)
+    holding = {
+        path: " and ".join("the database password" if n == "db_password" else n for n in names)
+        for path, names in secrets_written(written).items()
+    }
+    note = file_modes.note(project_dir, holding)
     return [f"note: {note}"] if note else []
