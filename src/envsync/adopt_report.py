@@ -86,6 +86,12 @@ def report(outcome: Outcome, remaining: list[Finding]) -> list[str]:
     places = [f.place for f in outcome.found.found if f.place is not None]
     files = dict.fromkeys(p.file for p in places)
     lines.append(f"found {len(places)} places in {len(files)} files: {', '.join(files)}")
+    for other in outcome.found.others:
+        own = sum(p.database == other.service for p in places)
+        lines.append(
+            f"database {other.service}: a database of its own ([database.{other.service}] in "
+            f"the map, {own} places); change it with `envsync set {other.service}.db_password=...`"
+        )
     for change in outcome.changes:
         verb = "created" if change.old is None else "updated"
         keys = ", ".join(f.key for f in change.findings if f.key not in ("file", "places"))

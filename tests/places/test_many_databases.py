@@ -214,6 +214,9 @@ def test_two_databases_with_one_password_are_still_two(tmp_path: Path) -> None:
     project = git_project(tmp_path / "same", files)
     result = envsync("adopt", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "database db_test: a database of its own ([database.db_test] in the map, 8 places)" in (
+        result.stdout
+    )
     assert _places_by_database(project)["db_test"] == TEST_DATABASE_PLACES
     assert envsync("set", f"db_password={NEW_PASSWORD}", cwd=project).returncode == 0
     services = compose_v2.project_config(project)["services"]
