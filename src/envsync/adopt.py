@@ -18,7 +18,16 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from envsync import answers, apply, file_io, local_secret, plan, redact, section, template_source
+from envsync import (
+    adopt_secrets,
+    answers,
+    apply,
+    file_io,
+    local_secret,
+    plan,
+    section,
+    template_source,
+)
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
 from envsync.errors import EnvsyncError
@@ -27,12 +36,10 @@ from envsync.live import probe
 from envsync.places import map_file
 from envsync.places.discovery import Discovery, Found, discover
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import Database, Fact, Ignore, Place, PlaceMap
+from envsync.places.model import Fact, Ignore, Place, PlaceMap
 
 # The facts adopt decides, in the order the table shows them.
 ANSWER_FACTS = ("db_service", "db_user", "db_password", "db_name", "db_host", "db_port")
-# What a second database's table in the map gives.
-DATABASE_KEYS = ("db_user", "db_password", "db_name", "db_port")
 # The facts a login tries: a place that disagrees on one of them may hold the truth.
 LOGIN_FACTS = ("db_user", "db_password", "db_name")
 MAP_HEADER = """\
@@ -108,12 +115,12 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
         added = (found.port_place,)
         # From here on the database publishes db_port: the section gives host and port.
         found = replace(found, database=replace(found.database, port=decided["db_port"]))
-    tracked = _tracked_holders(project_dir, found, password)
-    storage, home = _storage(found, password, tracked)
+    tracked = adopt_secrets.tracked_holders(project_dir, found, password)
+    storage, home = adopt_secrets.storage(found, password, tracked)
     raw = _answers(project_dir, found, decided, storage)
     adopted = answers.from_mapping({**raw, "db_password": password}, path=Path(ANSWERS_FILE))
     instructions = found.instructions or "CLAUDE.md"
-    databases, kept = _databases(project_dir, found, decided)
+    databases, kept = adopt_secrets.databases(project_dir, found, decided)
     place_map = PlaceMap(
         facts={
             name: Fact(value, secret=False)
@@ -298,82 +305,6 @@ def _logins(
     if not accepted:
         return {}, None
     return {label: accepted[c] for label, c in candidates.items()}, f"{host}:{port}"
-
-
-def _databases(
-    project_dir: Path, found: Discovery, decided: dict[str, str]
-) -> tuple[dict[str, Database], dict[str, str]]:
-    """The map's second databases with their facts, and the passwords kept out of the map:
-    those a git-ignored env file holds and no tracked file does (as ``secret_storage: local``)."""
-    databases: dict[str, Database] = {}
-    kept: dict[str, str] = {}
-    for other in found.others:
-        prefix = f"{other.service}."
-        facts = {
-            name.removeprefix(prefix): value
-            for name, value in decided.items()
-            if name.startswith(prefix) and name.removeprefix(prefix) in DATABASE_KEYS
-        }
-        password = facts.get("db_password")
-        if not password:
-            raise EnvsyncError(
-                f"{other.files[0]}: no place gives the password of database {other.service}; "
-                f"set POSTGRES_PASSWORD for services.{other.service}, or leave its places out "
-                "with --exclude"
-            )
-        spelled = "{" + prefix + "db_password}"
-        home = any(
-            f.place is not None
-            and f.place.format in ("dotenv", "secret_file")
-            and not f.place.example
-            and spelled in (f.place.value, f.place.url and f.place.url.parts.get("password"))
-            for f in found.found
-        )
-        spellings = redact.secret_spellings([password])
-        if home and not local_secret.tracked_files_holding(project_dir, spellings):
-            kept[prefix + "db_password"] = facts.pop("db_password")
-        databases[other.service] = Database(other.service, facts)
-    return databases, kept
-
-
-def _password_home(found: Discovery) -> str | None:
-    """The first dotenv place (or secret file) that holds the password: where local mode
-    keeps it."""
-    for f in found.found:
-        place = f.place
-        if place is None or place.format not in ("dotenv", "secret_file") or place.example:
-            continue
-        if place.value == "{db_password}":
-            return place.file if place.format == "secret_file" else f"{place.key} in {place.file}"
-        if place.url is not None and place.url.parts.get("password") == "{db_password}":
-            return f"the password of {place.key} in {place.file}"
-    return None
-
-
-def _tracked_holders(project_dir: Path, found: Discovery, password: str) -> tuple[str, ...]:
-    """Files git tracks that hold the password, or a password place whose value adopt
-    changes (--prefer): those get the password either way."""
-    holders = set(
-        local_secret.tracked_files_holding(project_dir, redact.secret_spellings([password]))
-    )
-    others = {
-        f.values["db_password"]
-        for f in found.found
-        if "db_password" in f.values and f.place is not None and not f.place.example
-    } - {password}
-    if others:
-        places = {f.file for f in found.found if "db_password" in f.values}
-        spellings = redact.secret_spellings(list(others))
-        holders |= set(local_secret.tracked_files_holding(project_dir, spellings)) & places
-    return tuple(sorted(holders))
-
-
-def _storage(found: Discovery, password: str, tracked: tuple[str, ...]) -> tuple[str, str | None]:
-    """``local`` when the password is in no tracked file and a git-ignored env file has it."""
-    home = _password_home(found)
-    if tracked or home is None or local_secret.problem(password):
-        return "answers", None
-    return local_secret.LOCAL, home
 
 
 def _compose_project_name(project_dir: Path, directory: str) -> str:
