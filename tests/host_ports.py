@@ -1,8 +1,9 @@
 """Host ports of hand-written layouts moved to ports free for this test run.
 
-The layouts publish the database on 5432, 5433 and 5434 as real projects do, and those are the
-ports a laptop's own PostgreSQL or another project's database answers on: `envsync set` rightly
-stops at a server on its project's port that is not the project's. Each layout keeps its shape;
+The layouts publish the database on 5432, 5433 and 5434 as real projects do, or on a port of
+their own (5442-5490, 15432), and any of those may be where a laptop's own PostgreSQL or another
+project's database answers: `envsync set` rightly stops at a server on its project's port that is
+not the project's. Each layout keeps its shape;
 only the host side of its port (a compose mapping's published port, a host-view URL's port, a
 ``*_PORT=`` beside a ``localhost`` host) becomes this run's. Container ports and network views
 (``db:5432``) stay, and so do CI workflows: their database is GitHub's service container.
@@ -16,7 +17,9 @@ from collections.abc import Mapping
 
 from envsync.live.server import free_port
 
-HOST_PORTS = {port: free_port() for port in (5432, 5433, 5434)}
+# 5432-5434 as real projects publish them; 5442-5490 and 15432 as the layouts of the tests spell
+# one project's port apart from another's.
+HOST_PORTS = {port: free_port() for port in (5432, 5433, 5434, *range(5442, 5491), 15432)}
 _NUMBER = "|".join(str(port) for port in HOST_PORTS)
 # "5433:5432", "127.0.0.1:5433:5432", "${DB_PORT:-5433}:5432": the published side.
 _PUBLISHED = re.compile(rf"(?<![\w.])({_NUMBER})(?=\}}?:5432\b)")

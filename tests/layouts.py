@@ -33,8 +33,9 @@ def write_tree(root: Path, files: dict[str, str]) -> Path:
 
 
 def git_project(root: Path, files: dict[str, str]) -> Path:
-    """``write_tree``, then ``git init`` and commit everything .gitignore lets in."""
-    write_tree(root, files)
+    """``write_tree`` with this run's host ports (``own_files``), then ``git init`` and commit
+    everything .gitignore lets in."""
+    write_tree(root, own_files(files))
     _git("init", "-q", cwd=root)
     _commit_all(root, "the team's files")
     return root

@@ -50,6 +50,23 @@ def test_a_warm_check_imports_neither_typer_nor_yaml_nor_jinja(project: Path) ->
     assert result.stdout == "in sync\n[]\n"
 
 
+def test_a_full_check_loads_no_writer_of_live_changes(project: Path) -> None:
+    """A check the cache cannot answer reads the record of an interrupted change, and only
+    reads it: what writes one (salted hashes, random salts) stays out of every commit's hook."""
+    probe = (
+        "import sys; sys.argv = ['envsync', 'check', '-C', sys.argv[1]]\n"
+        "from envsync.entry import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('hashlib', 'secrets', 'envsync.live.change_record', 'psycopg')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe, str(project)], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == "in sync\n[]\n"
+    assert check_cache.answer(project)  # it was a full check: it stored its answer
+
+
 def test_drift_is_never_answered_from_the_cache(project: Path) -> None:
     assert envsync("check", cwd=project).returncode == 0
     env = project / "backend/.env"

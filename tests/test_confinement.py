@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from envsync.check_cache import CACHE_DIR, CACHE_FILE
 from tests.conftest import envsync, envsync_process, snapshot
 from tests.git_repo import git
 
@@ -169,11 +170,13 @@ def test_links_planted_inside_envsync_directory_take_no_cache(cloned: Path, outs
     through it (nor through any link planted where it writes)."""
     (cloned / ".envsync").mkdir()
     (cloned / ".envsync/.gitignore").symlink_to(outside / "planted")
-    for pid in range(os.getpid(), os.getpid() + 200):
-        (cloned / f".envsync/.check-cache.{pid}").symlink_to(outside / "kept")
+    # The cache writes a temporary file named after its process: run the check in this one.
+    temporary = cloned / CACHE_DIR / f".{CACHE_FILE}.{os.getpid()}"
+    temporary.symlink_to(outside / "kept")
     for _ in range(2):
-        checked = envsync_process("check", cwd=cloned)
+        checked = envsync("check", cwd=cloned)
         assert checked.returncode == 0, checked.stderr
+        assert (cloned / CACHE_DIR / CACHE_FILE).is_file()  # the check was remembered
     assert sorted(os.listdir(outside)) == ["kept"]
     assert (outside / "kept").read_text() == "the system's own\n"
 

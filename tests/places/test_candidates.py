@@ -12,15 +12,17 @@ from dotenv import dotenv_values
 
 from tests import compose_v2
 from tests.conftest import envsync, snapshot
+from tests.host_ports import moved, own_files
 from tests.layouts import GITIGNORE, Layout, git_project
 from tests.places.test_compose_projects import Case, adopt_check_and_set
 
 NEW_PASSWORD = "N3w-pass"
 URL = "backend/.env: DATABASE_URL"
 # The seed incident with one more wrong value: the URL is on 5432, compose publishes 15432.
-ANOTHER_PORT = {
-    ".gitignore": GITIGNORE,
-    "docker-compose.yml": """
+ANOTHER_PORT = own_files(
+    {
+        ".gitignore": GITIGNORE,
+        "docker-compose.yml": """
         services:
           sparkle_db:
             image: pgvector/pgvector:pg16
@@ -34,10 +36,11 @@ ANOTHER_PORT = {
             build: ./backend
             env_file: backend/.env
         """,
-    "backend/.env": (
-        "DATABASE_URL=postgresql+asyncpg://sparkle_user:sparkle_password@localhost:5432/sparkle_db\n"
-    ),
-}
+        "backend/.env": (
+            "DATABASE_URL=postgresql+asyncpg://sparkle_user:sparkle_password@localhost:5432/sparkle_db\n"
+        ),
+    }
+)
 
 
 def test_a_url_the_app_loads_on_another_port_is_a_row_of_the_table(tmp_path: Path) -> None:
@@ -53,7 +56,7 @@ def test_a_url_the_app_loads_on_another_port_is_a_row_of_the_table(tmp_path: Pat
 
     result = envsync("adopt", "--prefer", "docker-compose.yml", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    url = "postgresql+asyncpg://postgres:Compose-pw-15@localhost:15432/sparkle"
+    url = f"postgresql+asyncpg://postgres:Compose-pw-15@localhost:{moved(15432)}/sparkle"
     assert dotenv_values(project / "backend/.env")["DATABASE_URL"] == url
     assert envsync("check", cwd=project).returncode == 0
     assert envsync("set", f"db_password={NEW_PASSWORD}", cwd=project).returncode == 0
@@ -94,7 +97,8 @@ def test_a_url_in_a_file_no_service_loads_on_another_port_is_still_a_note(tmp_pa
     project = git_project(tmp_path / "tools", files)
     result = envsync("adopt", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "tools/.env: DATABASE_URL: not managed (it points at localhost:5432" in result.stdout
+    note = f"tools/.env: DATABASE_URL: not managed (it points at localhost:{moved(5432)}"
+    assert note in result.stdout
 
 
 # Places found by where the value goes, not by its name (issue 20, item 4).

@@ -14,6 +14,7 @@ from dotenv import dotenv_values
 
 from tests import compose_v2
 from tests.conftest import envsync, snapshot
+from tests.host_ports import moved
 from tests.layouts import GITIGNORE, Layout, git_project
 from tests.places.test_compose_projects import NEW_PASSWORD, Case, adopt_check_and_set
 
@@ -115,10 +116,9 @@ def test_a_second_database_on_the_same_server_pins_its_name(tmp_path: Path) -> N
     # The development database's name moves; the test database's stays its own.
     assert envsync("set", "db_name=app_main", cwd=project).returncode == 0
     env = dotenv_values(project / "backend/.env")
-    assert env["DATABASE_URL"] == f"postgresql+asyncpg://app:{NEW_PASSWORD}@localhost:5450/app_main"
-    assert env["DATABASE_TEST_URL"] == (
-        f"postgresql+asyncpg://app:{NEW_PASSWORD}@localhost:5450/app_test"
-    )
+    server = f"app:{NEW_PASSWORD}@localhost:{moved(5450)}"
+    assert env["DATABASE_URL"] == f"postgresql+asyncpg://{server}/app_main"
+    assert env["DATABASE_TEST_URL"] == f"postgresql+asyncpg://{server}/app_test"
     environment = compose_v2.environment(project, "db")
     assert environment["POSTGRES_DB"] == "app_main"
     assert envsync("check", cwd=project).returncode == 0
@@ -132,7 +132,7 @@ def test_a_second_database_service_is_a_database_of_its_own(tmp_path: Path) -> N
     place_map = tomllib.loads((project / "envsync.toml").read_text())
     # Its password is in a git-ignored file only (.env): the tracked map does not get it.
     assert place_map["database"] == {
-        "db_test": {"db_user": "app", "db_name": "app_test", "db_port": "5452"}
+        "db_test": {"db_user": "app", "db_name": "app_test", "db_port": str(moved(5452))}
     }
     services = compose_v2.project_config(project)["services"]
     assert services["db_test"]["environment"]["POSTGRES_PASSWORD"] == "Test-db-pw"
@@ -170,7 +170,7 @@ def test_a_second_databases_other_facts_go_to_its_table(tmp_path: Path) -> None:
     tables = tomllib.loads((project / "envsync.toml").read_text())["database"]
     assert tables["db_test"] == {"db_user": "app", "db_name": "app_t2", "db_port": "5453"}
     assert compose_v2.published(project, "db_test") == [("5453", 5432)]
-    assert compose_v2.published(project, "db") == [("5451", 5432)]
+    assert compose_v2.published(project, "db") == [(str(moved(5451)), 5432)]
     assert dotenv_values(project / ".env.test")["POSTGRES_DB"] == "app_t2"
     services = compose_v2.project_config(project)["services"]
     assert services["tests"]["environment"]["DATABASE_URL"] == (

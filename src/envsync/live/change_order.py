@@ -21,7 +21,7 @@ from pathlib import Path
 
 from envsync import apply, file_io, gitignore
 from envsync.answers import ANSWERS_FILE, Answers
-from envsync.live import interrupted, project_database, rotation
+from envsync.live import change_record, project_database, rotation
 from envsync.live.rotation import LiveOutcome
 from envsync.plan import Change
 
@@ -50,15 +50,15 @@ def change_and_write(
     """Change this project's running database, then write ``changes``, in the order above."""
     kept = _kept_places(project_dir, changes)
     project_database.state_dir(project_dir)
-    interrupted.begin(project_dir, keys, secret_values, [c.path for c in kept])
+    change_record.begin(project_dir, keys, secret_values, [c.path for c in kept])
     changed = False
     try:
         with file_io.all_or_nothing(project_dir, [c.path for c in kept]):
             apply.apply(project_dir, kept)
-            interrupted.checkpoint("before-database")
+            change_record.checkpoint("before-database")
             live = rotation.change_live(project_dir, old, new, files_only=files_only)
             changed = live.changed
-            interrupted.checkpoint("after-database")
+            change_record.checkpoint("after-database")
             if not changed:
                 apply.apply(project_dir, changes)  # a failure puts every file back
         if changed:
@@ -67,7 +67,7 @@ def change_and_write(
             apply.apply(project_dir, changes)
     except Exception:
         if not changed:
-            interrupted.end(project_dir)  # the database was not changed, or was put back
+            change_record.end(project_dir)  # the database was not changed, or was put back
         raise
-    interrupted.end(project_dir)
+    change_record.end(project_dir)
     return live

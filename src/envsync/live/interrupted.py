@@ -11,31 +11,23 @@ kill the database may already hold it. While the record exists, ``check`` report
 ``doctor`` names the command that finishes the change: the same ``envsync set`` again, reading
 each kept value from its file.
 
-This module reads and writes only that journal: ``check`` imports it on its fast path.
+This module only reads the record: ``check`` imports it on every full check, so it stays as light
+as ``drift``; :mod:`envsync.live.change_record` writes it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import secrets
-import sys
-import time
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from envsync.drift import Finding
 
-__all__ = ["JOURNAL", "Pending", "begin", "checkpoint", "end", "finding", "pending"]
+__all__ = ["JOURNAL", "VALUE_PREFIX", "Pending", "advice", "finding", "pending"]
 
 JOURNAL = ".envsync/live-change"
 #: ``JOURNAL.KEY``: a new secret value until the change is finished.
-_VALUE_PREFIX = f"{JOURNAL}."
-_CHECK_CACHE = ".envsync/check-cache"
-#: Tests pause a run at a named step (then kill it) through this variable.
-PAUSE_VARIABLE = "ENVSYNC_PAUSE_AT"
+VALUE_PREFIX = f"{JOURNAL}."
 
 
 @dataclass(frozen=True)
@@ -49,55 +41,9 @@ class Pending:
     def command(self) -> str:
         """The shell command that finishes the change (no secret in it: it reads the files)."""
         return "envsync set " + " ".join(
-            f'"{key}=$(cat {_VALUE_PREFIX}{key})"' if key in self.kept_values else f"{key}=..."
+            f'"{key}=$(cat {VALUE_PREFIX}{key})"' if key in self.kept_values else f"{key}=..."
             for key in self.keys
         )
-
-
-def begin(
-    project_dir: Path, keys: Sequence[str], secret_values: Mapping[str, str], kept_in: Sequence[str]
-) -> None:
-    """Record the change, and keep its new secret values, before the database hears of it (the
-    directory exists: ``state_dir``)."""
-    salt = secrets.token_hex(16)
-    record = {
-        "keys": list(keys),
-        "salt": salt,
-        "sha256": {
-            key: hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
-            for key, value in secret_values.items()
-        },
-        "kept_in": list(kept_in),
-        "started": int(time.time()),
-    }
-    path = project_dir / JOURNAL
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(record, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    # A clean check remembered before this change must not answer "in sync" during it.
-    (project_dir / _CHECK_CACHE).unlink(missing_ok=True)
-    for key, value in secret_values.items():
-        _write_private(project_dir / f"{_VALUE_PREFIX}{key}", value)
-
-
-def _write_private(path: Path, text: str) -> None:
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        os.fchmod(handle.fileno(), 0o600)  # a file left by an earlier run keeps its own mode
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def end(project_dir: Path) -> None:
-    """The change is finished (or nothing was changed): forget it, then its kept values."""
-    (project_dir / JOURNAL).unlink(missing_ok=True)
-    for path in (project_dir / JOURNAL).parent.glob(f"{Path(JOURNAL).name}.*"):
-        path.unlink(missing_ok=True)
 
 
 def pending(project_dir: Path) -> Pending | None:
@@ -110,7 +56,7 @@ def pending(project_dir: Path) -> Pending | None:
     if not isinstance(record, dict):
         record = {}
     keys = tuple(str(key) for key in record.get("keys") or ["db_password"])
-    kept = tuple(key for key in keys if (project_dir / f"{_VALUE_PREFIX}{key}").is_file())
+    kept = tuple(key for key in keys if (project_dir / f"{VALUE_PREFIX}{key}").is_file())
     return Pending(keys, tuple(str(name) for name in record.get("kept_in") or ()), kept)
 
 
@@ -140,12 +86,3 @@ def advice(found: Pending) -> str:
         f"a change of {', '.join(found.keys)} was interrupted between the database and the files"
         f"{where}; finish it with the same command again: `{found.command()}`"
     )
-
-
-def checkpoint(step: str) -> None:
-    """Stop here for good when a test asks to (it then kills the process at this step)."""
-    if os.environ.get(PAUSE_VARIABLE) == step:
-        sys.stderr.write(f"paused at {step}\n")
-        sys.stderr.flush()
-        while True:
-            time.sleep(3600)

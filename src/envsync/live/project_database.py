@@ -27,10 +27,19 @@ from envsync.formats.yaml_document import join_locator
 from envsync.live.initdb import ServerSpec
 from envsync.places.discovery.compose_services import compose_document, service_chain
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import Place
+from envsync.places.model import Place, PlaceMap
 from envsync.workspace import Workspace
 
-__all__ = ["STATE_DIR", "VOLUMES_DIR", "AppUrl", "ProjectDatabase", "load", "state_dir"]
+__all__ = [
+    "STATE_DIR",
+    "VOLUMES_DIR",
+    "AppUrl",
+    "ComposeService",
+    "ProjectDatabase",
+    "compose_service",
+    "load",
+    "state_dir",
+]
 
 #: envsync's own directory in a project: git-ignored by a ``.gitignore`` of its own.
 STATE_DIR = ".envsync"
@@ -148,20 +157,65 @@ def _app_url(context: Context, places: list[Place]) -> AppUrl | None:
     return None
 
 
-def load(project_dir: Path, service: str | None = None) -> ProjectDatabase:
-    """Read the map, the facts and the compose file(s) of the project's database service (or
-    of ``service``, a second database of the map)."""
+@dataclass(frozen=True)
+class ComposeService:
+    """The database service as far as finding it goes: its compose files and host port."""
+
+    name: str
+    #: The compose files that declare the service, the base before its override.
+    files: tuple[str, ...]
+    #: What compose must be told (``-f``, the map's ``[compose] files``); empty: its own lookup.
+    project: tuple[str, ...]
+    #: The host port published for the container's 5432; ``None``: only its container reaches it.
+    published: int | None
+
+
+def _selected(
+    project_dir: Path, service: str | None
+) -> tuple[PlaceMap, Facts, Answers, list[Place]]:
+    """The map, the facts, the answers of the database (the first, or ``service``) and its
+    places."""
     place_map, _ = plan.load(project_dir)
     facts = facts_module.load(project_dir, place_map)
     own = facts_module.database_answers(facts, service or facts.answers.db_service)
-    service = own.db_service
-    database = None if service == facts.answers.db_service else service
+    database = None if own.db_service == facts.answers.db_service else own.db_service
     places = [
         place.resolved(facts.values) for place in place_map.places if place.database == database
     ]
+    return place_map, facts, own, places
+
+
+def compose_service(project_dir: Path, service: str | None = None) -> ComposeService:
+    """Where the database service is (compose files, published port), without the values it
+    is given: a ``set`` that repairs those still finds it."""
+    place_map, _, own, places = _selected(project_dir, service)
+    workspace = Workspace(project_dir, {}, os.environ)
+    return _compose_service(workspace, own.db_service, places, place_map.compose_files)
+
+
+def _compose_service(
+    workspace: Workspace, service: str, places: list[Place], project: tuple[str, ...]
+) -> ComposeService:
+    files = _compose_files(workspace.project_dir, places, service, project)
+    published_text = _service_value(workspace, files, service, "ports")
+    published = int(published_text) if published_text and published_text.isdigit() else None
+    if published_text and published is None:
+        raise FormatError(
+            path=files[0],
+            message=f"services.{service}.ports publishes 5432 on {published_text!r}, not a "
+            "port number",
+        )
+    return ComposeService(service, files, project, published)
+
+
+def load(project_dir: Path, service: str | None = None) -> ProjectDatabase:
+    """Read the map, the facts and the compose file(s) of the project's database service (or
+    of ``service``, a second database of the map)."""
+    place_map, facts, own, places = _selected(project_dir, service)
     context = _reader(project_dir)
     workspace = Workspace(project_dir, {}, os.environ)
-    files = _compose_files(project_dir, places, service, place_map.compose_files)
+    found = _compose_service(workspace, own.db_service, places, place_map.compose_files)
+    service, files, published = found.name, found.files, found.published
     prefix = f"services.{service}"
     environment = {
         key: _service_value(workspace, files, service, "environment", key)
@@ -176,13 +230,6 @@ def load(project_dir: Path, service: str | None = None) -> ProjectDatabase:
             path=files[0],
             message=f"{prefix}.environment: POSTGRES_PASSWORD missing (the postgres image "
             "refuses to start without it); run `envsync render` to restore it",
-        )
-    published_text = _service_value(workspace, files, service, "ports")
-    published = int(published_text) if published_text and published_text.isdigit() else None
-    if published_text and published is None:
-        raise FormatError(
-            path=files[0],
-            message=f"{prefix}.ports publishes 5432 on {published_text!r}, not a port number",
         )
     user = environment["POSTGRES_USER"] or _IMAGE_USER
     spec = ServerSpec(

@@ -70,8 +70,8 @@ def change_live(
     embedded = server.status(data_dir)
     if embedded is not None:
         return _embedded(data_dir, embedded, old, new)
-    database = _database(project_dir, old.db_service)
-    files = database.compose_project if database is not None else ()
+    database = _service(project_dir, old.db_service)
+    files = database.project if database is not None else ()
     container = compose.running_container(project_dir, old.db_service, files)
     if container is not None:
         return _compose(project_dir, container, old, new)
@@ -99,14 +99,13 @@ def _files_only(reason: str, old: Answers | None, new: Answers) -> LiveOutcome:
     return LiveOutcome(False, reason)
 
 
-def _database(project_dir: Path, service: str) -> project_database.ProjectDatabase | None:
-    """The database the map describes (its compose files, the host port it publishes: the only
-    one probed); ``None`` for a map that names no compose service: the answers' port then.
-
-    Any other error (a compose file whose port cannot be read) stops the change: a guessed
-    port may be another server's."""
+def _service(project_dir: Path, service: str) -> project_database.ComposeService | None:
+    """The database service the map describes (its compose files, the host port it publishes:
+    the only one probed); ``None`` for a map that names no compose service: the answers' port
+    then. Any other error (a compose file whose port cannot be read) stops the change: a
+    guessed port may be another server's."""
     try:
-        return project_database.load(project_dir, service)
+        return project_database.compose_service(project_dir, service)
     except NoComposeService:
         return None
 
