@@ -553,3 +553,16 @@ def test_quiet_prints_only_findings(project: Path) -> None:
     assert (changed.returncode, changed.stdout) == (0, "")
     refused = envsync("set", "-q", "db_port=0", cwd=project)
     assert refused.returncode == 2 and refused.stderr.startswith("envsync: ")
+
+
+def test_a_file_changed_for_a_reference_elsewhere_names_its_key(project: Path) -> None:
+    """Back in answers mode, compose keeps ``${POSTGRES_PASSWORD}``: a rotate writes the .env
+    that defines it, and says which key, while the compose file stays as it was."""
+    for storage in ("local", "answers"):
+        assert envsync("set", f"secret_storage={storage}", cwd=project).returncode == 0
+    before = snapshot(project)
+    result = envsync("rotate", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert _named_as_written(result.stdout) == _changed(before, snapshot(project))
+    assert "updated .env (POSTGRES_PASSWORD)" in result.stdout.splitlines()
+    assert "docker-compose.yml" not in _named_as_written(result.stdout)

@@ -158,7 +158,7 @@ def plan(
                 new=text if path in given else file_io.keep_conventions(old, text),
                 bom=original.bom if original else False,
                 private=path in private,
-                findings=tuple(f for f in findings if f.path == path),
+                findings=_findings_of(path, findings, edits),
             )
         )
     from envsync.answers import ANSWERS_FILE
@@ -172,6 +172,18 @@ def plan(
     changes.sort(key=lambda change: change.path == ANSWERS_FILE)
     inputs = (ANSWERS_FILE, MAP_FILE, *ws.originals)
     return Plan(facts, place_map, tuple(changes), tuple(findings), inputs, project_dir)
+
+
+def _findings_of(
+    path: str, findings: list[Finding], edits: list[compare.Edit]
+) -> tuple[Finding, ...]:
+    """What changed in ``path``: its places' findings; a file none of whose places differ
+    changed for a place elsewhere (the ``.env`` line defining compose's ``${VAR}``): its keys."""
+    own = tuple(f for f in findings if f.path == path)
+    if own:
+        return own
+    keys = dict.fromkeys(edit.key for edit in edits if edit.file == path)
+    return tuple(Finding(path, key, None, None) for key in keys)
 
 
 def _ignore_change(
