@@ -531,6 +531,16 @@ def test_colour_on_a_terminal_unless_no_color_and_when_piped_only_if_forced(
     )
 
 
+def test_doctor_marks_are_coloured_only_where_colour_is_allowed(project: Path) -> None:
+    colour = re.compile(r"\x1b\[[0-9;]*m")
+    forced = _piped("doctor", cwd=project, FORCE_COLOR="1").stdout
+    assert forced.startswith("\x1b[32m[ok]\x1b[0m files agree"), forced
+    assert not colour.search(_piped("doctor", cwd=project).stdout)
+    shown = on_a_terminal("doctor", cwd=project, environment={"NO_COLOR": "1"})
+    assert "✓ files agree" in shown and not colour.search(shown)
+    assert "\x1b[32m✓\x1b[0m files agree" in on_a_terminal("doctor", cwd=project, environment={})
+
+
 def test_quiet_prints_only_findings(project: Path) -> None:
     for run in (_piped, envsync):  # the console script's fast path, and the Typer app
         assert run("check", "-q", cwd=project).stdout == ""
