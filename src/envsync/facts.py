@@ -53,13 +53,9 @@ def from_answers(
         password = f"{service}.db_password"
         secret.add(password)
         if password not in values:
-            if not kept or password not in kept:
-                raise MapError(
-                    path=MAP_FILE,
-                    message=f"database.{service}: no db_password, and none of its git-ignored "
-                    f"places holds one; set it with `envsync set {password}=...`",
-                )
-            values[password] = kept[password]
+            # As with secret_storage: local, a fresh clone has none of the git-ignored places:
+            # a new random password, which `envsync render` writes there.
+            values[password] = (kept or {}).get(password) or answers_module.random_password()
     for name, fact in place_map.facts.items():
         if name in values:
             raise MapError(

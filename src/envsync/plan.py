@@ -20,7 +20,7 @@ from envsync.facts import Facts
 from envsync.formats.dotenv_file import DotenvDocument
 from envsync.places import map_file
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import PlaceMap, fill
+from envsync.places.model import Place, PlaceMap, fill
 from envsync.workspace import Workspace
 
 # Files of these formats are the project's own secrets: git-ignored, made empty when missing.
@@ -93,7 +93,21 @@ def _create_missing(
         created.add(path)
         ws.created.add(path)
         findings.append(Finding(path, "file", "present", None))
+        if fmt == "dotenv":
+            _define(ws, path, [p for p in place_map.places if p.file == path], facts)
     return findings, created
+
+
+def _define(ws: Workspace, path: str, places: list[Place], facts: Facts) -> None:
+    """A created env file defines at once every variable its places spell as a plain value:
+    a compose file may require one (``${TEST_DB_PASSWORD:?}``) before its place is reached."""
+    for place in places:
+        if place.url is not None or place.example or not isinstance(place.value, str):
+            continue
+        doc = ws.document(path, "dotenv")
+        assert doc is not None
+        if doc.read(place.key).value is None:
+            ws.texts[path] = doc.write(place.key, doc.escape(fill(place.value, facts.values)))
 
 
 def plan(

@@ -6,6 +6,7 @@ SERVICE.db_password=...`` changes it alone."""
 
 from __future__ import annotations
 
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.conftest import envsync, snapshot
 from tests.host_ports import moved
 from tests.layouts import GITIGNORE, Layout, git_project
 from tests.places.test_compose_projects import NEW_PASSWORD, Case, adopt_check_and_set
+from tests.test_copier_update import _commit_all
 
 DEV_AND_TEST_DATABASE = Layout(
     "dev-and-test-database-on-one-server",
@@ -311,3 +313,24 @@ def test_two_databases_no_app_uses_are_refused_naming_the_option(tmp_path: Path)
     assert result.returncode == 2
     assert "choose one with --service NAME" in result.stderr
     assert snapshot(project) == before
+
+
+def test_a_fresh_clone_renders_a_password_for_each_database(tmp_path: Path) -> None:
+    project = git_project(tmp_path / "origin", TWO_SERVICES_FILES)
+    assert envsync("adopt", cwd=project).returncode == 0
+    _commit_all(project, "adopted")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(project), str(clone)], check=True)
+    assert not (clone / ".env").exists()
+    assert envsync("check", cwd=clone).returncode == 1
+    result = envsync("render", cwd=clone)
+    assert result.returncode == 0, result.stdout + result.stderr
+    env = dotenv_values(clone / ".env")
+    assert set(env) == {"POSTGRES_PASSWORD", "TEST_DB_PASSWORD"}
+    assert env["POSTGRES_PASSWORD"] != env["TEST_DB_PASSWORD"]
+    assert (clone / ".env").stat().st_mode & 0o777 == 0o600
+    services = compose_v2.project_config(clone)["services"]
+    assert services["tests"]["environment"]["DATABASE_URL"] == (
+        f"postgresql://app:{env['TEST_DB_PASSWORD']}@db_test:5432/app_test"
+    )
+    assert envsync("check", cwd=clone).returncode == 0
