@@ -34,6 +34,7 @@ from envsync.formats import Context, Document, document
 from envsync.formats.compose_file import ComposeDocument, interpolation_file
 from envsync.other_databases import Others
 from envsync.places.model import PlaceMap
+from envsync.workspace import Workspace
 
 KIND = "copy"
 CURRENT = "the current"
@@ -73,14 +74,27 @@ class _Files:
 
 
 class _Texts(dict[str, "str | None"]):
-    """The project's files, read once when first asked; None for missing or unreadable."""
+    """The project's files, read once when first asked; None for missing or unreadable. What
+    the plan's workspace already read comes from there, and so do the documents it parsed
+    while it changed no file in memory (then they are the files as they are on disk)."""
 
-    def __init__(self, project_dir: Path) -> None:
+    def __init__(self, project_dir: Path, workspace: Workspace | None = None) -> None:
         super().__init__()
         self.project_dir = project_dir
         self.documents: dict[tuple[str, str], Document | None] = {}
+        self.workspace = workspace
+        self.parsed: dict[tuple[str, str], Document] = {}
+        if workspace is not None and all(
+            workspace.texts.get(path) == (original.text if original else None)
+            for path, original in workspace.originals.items()
+        ):
+            self.parsed = {key: parsed for key, (_, parsed) in workspace.parsed.items()}
 
     def __missing__(self, path: str) -> str | None:
+        if self.workspace is not None and path in self.workspace.originals:
+            original = self.workspace.originals[path]
+            self[path] = original.text if original else None
+            return self[path]
         try:
             found = file_io.read(self.project_dir, path)
         except EnvsyncError:
@@ -91,6 +105,8 @@ class _Texts(dict[str, "str | None"]):
 
 def _document(texts: _Texts, path: str, fmt: str) -> Document | None:
     """The file as its format reads it, parsed once; None when missing or unreadable."""
+    if (path, fmt) in texts.parsed:
+        return texts.parsed[path, fmt]
     if (path, fmt) not in texts.documents:
         text = texts[path]
         context = Context(path, texts.project_dir, os.environ, texts.__getitem__)
@@ -349,8 +365,11 @@ def _ignored(finding: Finding, text: str, place_map: PlaceMap) -> bool:
     return False
 
 
-def search(project_dir: Path, facts: Facts, place_map: PlaceMap) -> Search:
-    texts = _Texts(project_dir)
+def search(
+    project_dir: Path, facts: Facts, place_map: PlaceMap, workspace: Workspace | None = None
+) -> Search:
+    """The copies outside the map; ``workspace``: the files as the check's plan read them."""
+    texts = _Texts(project_dir, workspace)
     files = _Files()
     others = _other_databases(facts, place_map, texts)
     for path in _read_by_envsync(facts, place_map, texts, others):

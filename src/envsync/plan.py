@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from envsync import compare, file_io, local_secret
@@ -61,6 +61,8 @@ class Plan:
     # Every project file the plan read: what a cached check must find unchanged.
     inputs: tuple[str, ...] = ()
     project_dir: Path = Path(".")
+    # The files as the plan read and parsed them: check's copy search reads them from here.
+    workspace: Workspace | None = field(default=None, compare=False, repr=False)
 
 
 def private_files(place_map: PlaceMap, facts: Facts) -> set[str]:
@@ -185,7 +187,7 @@ def plan(
     # The answers last: a project with answers is one envsync manages.
     changes.sort(key=lambda change: change.path == ANSWERS_FILE)
     inputs = (ANSWERS_FILE, MAP_FILE, *ws.originals)
-    return Plan(facts, place_map, tuple(changes), tuple(findings), inputs, project_dir)
+    return Plan(facts, place_map, tuple(changes), tuple(findings), inputs, project_dir, ws)
 
 
 def _findings_of(

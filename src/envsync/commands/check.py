@@ -27,7 +27,7 @@ def findings(project_dir: Path) -> tuple[list[Finding], Plan]:
     the password. A clean result is remembered for the next check (local mode excepted:
     whether git tracks a file is not among the cached inputs)."""
     current = load_plan(project_dir, strict=False)
-    outside = copies.search(project_dir, current.facts, current.place_map)
+    outside = copies.search(project_dir, current.facts, current.place_map, current.workspace)
     found = [*current.findings, *outside.findings]
     unfinished = interrupted.finding(project_dir)
     if unfinished is not None:
