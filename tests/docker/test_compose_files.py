@@ -71,3 +71,12 @@ def test_doctor_asks_the_container_that_only_the_maps_file_finds(local_yml: Path
     assert f"container {local_yml.name}-db-1" in doctor.stdout, doctor.stdout
     # The role check runs psql in the container with -f local.yml.
     assert "role nobody does not exist" in doctor.stdout, doctor.stdout
+
+
+def test_doctor_advises_compose_with_the_maps_file(local_yml: Path) -> None:
+    files_only(local_yml, "db_password=changed-in-the-files")
+    doctor = envsync("doctor", cwd=local_yml)
+    assert doctor.returncode == 1, doctor.stdout + doctor.stderr
+    recreate = "recreate it: docker compose -f local.yml up -d --force-recreate db"
+    assert recreate in doctor.stdout, doctor.stdout
+    assert "docker compose -f local.yml exec db psql" in doctor.stdout, doctor.stdout

@@ -4,7 +4,9 @@ given (its ``POSTGRES_*``), whether it runs, and the volume that keeps its data.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,9 +51,14 @@ def _inspect(name: str) -> Inspected | str:
 
 
 def check(
-    project_dir: Path, answers: Answers, running: compose.Container | None
+    project_dir: Path,
+    answers: Answers,
+    running: compose.Container | None,
+    files: Sequence[str] = (),
 ) -> tuple[Check, Inspected | None]:
-    """The check, and what ``docker inspect`` said (``None`` when it could not be asked)."""
+    """The check, and what ``docker inspect`` said (``None`` when it could not be asked);
+    ``files``: the compose files its advice names (``-f``)."""
+    up = shlex.join([*compose.compose_argv(files), "up", "-d"])
     if shutil.which("docker") is None:
         return Check(_NAME, Status.SKIPPED, "docker is not on PATH: container not inspected"), None
     engine = compose.engine_problem()
@@ -72,8 +79,7 @@ def check(
         return Check(
             _NAME,
             Status.PROBLEM,
-            f"container {container} is not running: start it with "
-            f"`docker compose up -d {answers.db_service}`",
+            f"container {container} is not running: start it with `{up} {answers.db_service}`",
         ), found
     wanted = {
         "POSTGRES_USER": answers.db_user,
@@ -86,6 +92,6 @@ def check(
             _NAME,
             Status.PROBLEM,
             f"container {container} runs with other {', '.join(differ)} than the files; "
-            f"recreate it: docker compose up -d --force-recreate {answers.db_service}",
+            f"recreate it: {up} --force-recreate {answers.db_service}",
         ), found
     return Check(_NAME, Status.OK, f"container {container} runs with the files' POSTGRES_*"), found

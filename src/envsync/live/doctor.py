@@ -79,7 +79,9 @@ def diagnose(
         yield Check("files agree", Status.OK, "every place of the map agrees with the facts")
     answers = database.answers
     running = compose.running_container(project_dir, database.service, database.compose_project)
-    container, inspected = container_check.check(project_dir, answers, running)
+    container, inspected = container_check.check(
+        project_dir, answers, running, database.compose_project
+    )
     yield container
     if database.app is None:
         if running is None:
