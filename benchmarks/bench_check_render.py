@@ -108,7 +108,7 @@ def main() -> None:
                 *timed(check, large, runs, warm(check, large)),
             ),
             ("envsync render (nothing to do)", *timed([envsync, "render"], project, runs)),
-            *big_input_rows(project, envsync, arguments.cap),
+            *big_input_rows(project, layout, envsync, arguments.cap),
             ("copier recopy --pretend", *timed(copier, project, max(3, runs // 3))),
         ]
     baseline, floor = rows[-1][1], rows[0][1]
@@ -124,13 +124,18 @@ def main() -> None:
         )
 
 
-def big_input_rows(project: Path, envsync: str, cap: float) -> list[tuple[str, float, float]]:
+def big_input_rows(
+    project: Path, layout: Path, envsync: str, cap: float
+) -> list[tuple[str, float, float]]:
     """A check on a 1,000,000-line .env beside python-dotenv's ``dotenv_values`` on the same
-    file, and a check on a map of 20,000 places (one run each: they are slow by nature)."""
+    file, one on a compose ``.env`` as long beside ``docker compose config``, and a check on a
+    map of 20,000 places (one run each: they are slow by nature)."""
     env_project = big_inputs.big_env(project, envsync)
     env_file = env_project / "backend/.env"
     seconds, mib, stopped = big_inputs.dotenv_values_run(env_file, cap)
     lines = f"{big_inputs.ENV_LINES:,}-line .env"
+    compose_project = big_inputs.big_compose_env(layout, envsync)
+    compose_env = compose_project / ".env"
     map_project = big_inputs.big_map(project, envsync)
     return [
         (f"check, {lines}", *timed([envsync, "check"], env_project, 1, touch(env_file))),
@@ -138,6 +143,14 @@ def big_input_rows(project: Path, envsync: str, cap: float) -> list[tuple[str, f
             f"dotenv_values, same file{' (stopped)' if stopped else ''}",
             seconds,
             mib,
+        ),
+        (
+            f"check, {lines} compose reads",
+            *timed([envsync, "check"], compose_project, 1, touch(compose_env)),
+        ),
+        (
+            "docker compose config, same file",
+            *timed([str(BIN / "docker-compose"), "config", "-q"], compose_project, 1),
         ),
         (
             f"check, {big_inputs.MAP_PLACES:,} places",

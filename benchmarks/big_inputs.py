@@ -1,5 +1,6 @@
-"""Big inputs for bench_check_render.py: a 1,000,000-line ``backend/.env`` and a map of 20,000
-places, each in a copy of the generated project (a git repository), in sync before timing.
+"""Big inputs for bench_check_render.py: a 1,000,000-line ``backend/.env``, the same in the root
+``.env`` compose reads, and a map of 20,000 places, each in a copy of the generated project or
+the hand-made layout (a git repository), in sync before timing.
 
 What a user would otherwise run on the big file is python-dotenv's ``dotenv_values``, which
 resolves references with a copy of every value so far per line: quadratic, so it is stopped at
@@ -44,6 +45,17 @@ def big_env(project: Path, envsync: str) -> Path:
     copy = _copy(project, "big-env")
     with (copy / "backend/.env").open("a") as handle:
         handle.writelines(f"SETTING_{n}=value-{n}\n" for n in range(ENV_LINES))
+    _commit(copy, envsync)
+    return copy
+
+
+def big_compose_env(layout: Path, envsync: str) -> Path:
+    """The hand-made layout with ``ENV_LINES`` more lines in the root ``.env`` that compose
+    interpolates ``compose.yaml`` from (and envsync reads as compose does)."""
+    copy = _copy(layout, "big-compose-env")
+    with (copy / ".env").open("a") as handle:
+        handle.writelines(f"SETTING_{n}=value-{n}\n" for n in range(ENV_LINES))
+    subprocess.run([*GIT, "init", "-q"], cwd=copy, check=True)
     _commit(copy, envsync)
     return copy
 

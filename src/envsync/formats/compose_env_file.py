@@ -22,6 +22,7 @@ tests/formats/test_compose_env_file.py:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import ChainMap
@@ -87,6 +88,13 @@ def values(text: str, *, environ: Mapping[str, str], path: Path | str = ".env") 
     environment for the project ``.env``; for an ``env_file:``, the project's environment (shell
     over ``.env``) and then the service's ``environment:``.
     """
+    # Read once per text and environment: the compose file and every place of a big .env ask.
+    return dict(_values(text, tuple(environ.items()), str(path)))
+
+
+@functools.lru_cache(maxsize=8)
+def _values(text: str, environ_items: tuple[tuple[str, str], ...], path: str) -> dict[str, str]:
+    environ = dict(environ_items)
     defined: dict[str, str] = {}
     visible = ChainMap(dict(environ), defined)
     for binding, raw in _statements(text, path):
@@ -116,8 +124,11 @@ def _statements(text: str, path: Path | str) -> Iterator[tuple[Binding, str]]:
     """
     end = len(text)
     position = 1 if text.startswith("\ufeff") else 0
+    # Lines counted as the reading goes: counting from the start each time is quadratic.
+    line, counted = 1, 0
     while (position := _statement_start(text, position)) < end:
-        line = text.count("\n", 0, position) + 1
+        line += text.count("\n", counted, position)
+        counted = position
         if _EXPORT.match(text, position):
             # The pattern may run over line breaks; what compose then skips stops at them.
             position = _skip(text, position + len("export"), _BLANK)

@@ -7,6 +7,7 @@ and then in the quoting the user chose when that quoting can carry it.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -69,8 +70,14 @@ def _single_quoted(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _bindings(text: str, path: Path | str) -> list[Binding]:
-    bindings = list(parse_stream(io.StringIO(text)))
+@functools.lru_cache(maxsize=4)
+def _parsed(text: str) -> tuple[Binding, ...]:
+    # One parse per text: the locally kept password and the plan read the same big .env.
+    return tuple(parse_stream(io.StringIO(text)))
+
+
+def _bindings(text: str, path: Path | str) -> tuple[Binding, ...]:
+    bindings = _parsed(text)
     for binding in bindings:
         if binding.error:
             raise FormatError(
