@@ -81,6 +81,7 @@ def set_facts(
     own_facts = dict(place_map.facts)
     changed_own: dict[str, str] = {}
     changed_databases: dict[str, dict[str, str]] = {}
+    template_questions: tuple[str, ...] | None = None  # read from copier.yml once, if asked
     for assignment in assignments:
         key, value = answers.parse_assignment(assignment)
         service, dot, name = key.partition(".")
@@ -94,8 +95,9 @@ def set_facts(
             own_facts[key] = Fact(value, own_facts[key].secret)
             changed_own[key] = value
             continue
-        questions = {*raw, *answers.template_questions(render.template_dir().parent)}
-        reason = answers.problem(key, value, questions=questions)
+        if template_questions is None:
+            template_questions = answers.template_questions(render.template_dir().parent)
+        reason = answers.problem(key, value, questions={*raw, *template_questions})
         if reason:
             raise AnswersError(path="envsync set", key=key, message=reason)
         raw[key] = value
@@ -177,6 +179,9 @@ def set_facts(
         secret_values={k: new_facts.values[k] for k in keys if k in new_facts.secret},
         files_only=files_only,
     )
-    secret_history.record(project_dir, before)
-    secret_history.record(project_dir, copies.secret_values(new_facts))
+    after = copies.secret_values(new_facts)
+    secret_history.record(
+        project_dir,
+        {fact: [*before.get(fact, ()), *after.get(fact, ())] for fact in sorted({*before, *after})},
+    )
     return new_plan, live
