@@ -248,11 +248,16 @@ def db_down(project_dir: ProjectDir = Path(".")) -> None:
     """Stop the embedded database; its data directory is kept, like a volume."""
     from envsync.live import local_database
 
-    stopped, closed = local_database.down(project_dir)
-    typer.echo("stopped" if stopped else "not running")
-    for directory in closed:
+    result = local_database.down(project_dir)
+    typer.echo("stopped" if result.stopped else "not running")
+    for directory in result.closed:
         typer.echo(
             f"closed {directory} again (o-x): opened by `envsync db up` for the server's user"
+        )
+    for directory, needed_by in result.left_open:
+        typer.echo(
+            f"left {directory} open (o+x): the envsync server of {needed_by} still needs it; "
+            "its `envsync db down` closes it"
         )
 
 

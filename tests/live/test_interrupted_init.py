@@ -99,6 +99,7 @@ def test_db_down_leaves_open_what_another_running_server_still_needs(
         first_down = envsync("db", "down", cwd=first)
         assert first_down.returncode == 0, first_down.stderr
         assert f"closed {private}" not in first_down.stdout
+        assert f"left {private} open (o+x): the envsync server of " in first_down.stdout
         assert private.stat().st_mode & 0o777 == 0o701
         status = envsync("db", "status", cwd=second)
         assert "running on 127.0.0.1" in status.stdout, status.stdout + status.stderr

@@ -81,26 +81,36 @@ def _state_of(data_dir: Path) -> Path | None:
     return None
 
 
-def down(project_dir: Path) -> tuple[bool, tuple[Path, ...]]:
-    """Stop the server (``False``: none ran) and close what ``up`` opened for it, except what
-    another running server of ours still needs: its project's record takes that over, so the
-    last server down closes it."""
+@dataclass(frozen=True)
+class Stopped:
+    stopped: bool  # False: no server ran
+    closed: tuple[Path, ...]  # directories closed again (o-x)
+    # Directories left open, each with the data directory of the running server that needs it.
+    left_open: tuple[tuple[Path, Path], ...] = ()
+
+
+def down(project_dir: Path) -> Stopped:
+    """Stop the server and close what ``up`` opened for it, except what another running server
+    of ours still needs: its project's record takes that over, so the last server down closes
+    it."""
     state = project_dir / project_database.STATE_DIR
     stopped = server.stop(project_database.load(project_dir).spec.data_dir)
     record = state / _OPENED
     if not record.is_file():
-        return stopped, ()
+        return Stopped(stopped, ())
     opened = [Path(line) for line in record.read_text(encoding="utf-8").splitlines() if line]
     record.unlink()
     others = [data_dir.resolve() for data_dir in postmaster.running_data_dirs()]
     closing = []
+    left_open = []
     for directory in opened:
         user = next((d for d in others if directory.resolve() in d.parents), None)
         if user is None:
             closing.append(directory)
         else:
             _record(_state_of(user) or state, [directory])
-    return stopped, tuple(run_as.close_traversal(closing))
+            left_open.append((directory, user))
+    return Stopped(stopped, tuple(run_as.close_traversal(closing)), tuple(left_open))
 
 
 @dataclass(frozen=True)
