@@ -16,11 +16,9 @@ from collections.abc import Iterable
 from itertools import accumulate
 from pathlib import Path
 
-from dotenv.parser import Binding, parse_stream
-from dotenv.variables import Variable, parse_variables
-
 from envsync.errors import FormatError
 from envsync.formats import Context, Reading, Target
+from envsync.formats.dotenv_parser import Binding, Variable, parse_stream, parse_variables
 
 URL_KEY = "DATABASE_URL"
 
