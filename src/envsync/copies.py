@@ -37,6 +37,7 @@ from envsync.places.model import PlaceMap
 from envsync.workspace import Workspace
 
 KIND = "copy"
+_IGNORED = ("-i", "--directory", "--no-empty-directory")
 CURRENT = "the current"
 CREDENTIAL = "a credential no place of the map names"
 ADVICE = (
@@ -197,16 +198,26 @@ def is_env_file(path: str) -> bool:
     return ".envs" in posix.parts[:-1] or name == ".env" or ".env." in name or name.endswith(".env")
 
 
-def _git(project_dir: Path, *arguments: str) -> subprocess.CompletedProcess[bytes] | None:
+def _git(project_dir: Path, *arguments: str) -> subprocess.Popen[bytes] | None:
+    """A started git command: the search starts all of its commands before waiting for any,
+    so that they run side by side (each costs a process start)."""
     try:
-        return subprocess.run(
+        return subprocess.Popen(
             ["git", "-c", "core.quotePath=false", *arguments],
             cwd=project_dir,
-            capture_output=True,
-            check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
     except OSError:
         return None
+
+
+def _output(started: subprocess.Popen[bytes] | None) -> bytes | None:
+    """What a started git command printed; None when it failed or could not start."""
+    if started is None:
+        return None
+    output, _ = started.communicate()
+    return output if started.returncode == 0 else None
 
 
 def _split(output: bytes) -> list[str]:
@@ -216,13 +227,21 @@ def _split(output: bytes) -> list[str]:
 def _gather_git(project_dir: Path, files: _Files) -> bool:
     """Candidate lines of the tracked files (``git grep``, which reads the working tree) and
     the untracked and ignored env files; False outside a git repository."""
-    tracked = _git(project_dir, "ls-files", "-z")
-    if tracked is None or tracked.returncode != 0:
+    patterns = [argument for pattern in copy_positions.PREFILTER for argument in ("-e", pattern)]
+    started = [
+        _git(project_dir, "ls-files", "-z"),
+        _git(project_dir, "rev-parse", "--git-path", "index"),
+        _git(project_dir, "grep", "-I", "-n", "-z", "-i", "-E", "--no-color", *patterns),
+        # Untracked files one by one; ignored ones by directory (a virtualenv is one line).
+        _git(project_dir, "ls-files", "-z", "-o", "--exclude-standard"),
+        _git(project_dir, "ls-files", "-z", "-o", "--exclude-standard", *_IGNORED),
+    ]
+    tracked, index, grep, *others = (_output(command) for command in started)
+    if tracked is None:
         return False
-    index = _git(project_dir, "rev-parse", "--git-path", "index")
-    if index is not None and index.returncode == 0:
-        files.read.append(os.path.join(os.path.abspath(project_dir), index.stdout.decode().strip()))
-    names = _split(tracked.stdout)
+    if index is not None:
+        files.read.append(os.path.join(os.path.abspath(project_dir), index.decode().strip()))
+    names = _split(tracked)
     files.watched += names
     directories = {"."}
     for name in names:
@@ -231,16 +250,12 @@ def _gather_git(project_dir: Path, files: _Files) -> bool:
         while parent not in directories:
             directories.add(parent)
             parent = parent.rpartition("/")[0] or "."
-    patterns = [argument for pattern in copy_positions.PREFILTER for argument in ("-e", pattern)]
-    grep = _git(project_dir, "grep", "-I", "-n", "-z", "-i", "-E", "--no-color", *patterns)
-    if grep is not None and grep.returncode == 0:
-        text = grep.stdout.decode("utf-8", "surrogateescape")
+    if grep is not None:
+        text = grep.decode("utf-8", "surrogateescape")
         for match in re.finditer(r"([^\0]*)\0(\d+)\0([^\n]*)\n", text):
             files.candidates.setdefault(match[1], []).append((int(match[2]), match[3]))
-    # Untracked files one by one; ignored ones by directory (a virtualenv is one line).
-    for ignored in ((), ("-i", "--directory", "--no-empty-directory")):
-        others = _git(project_dir, "ls-files", "-z", "-o", "--exclude-standard", *ignored)
-        for name in _split(others.stdout) if others and others.returncode == 0 else []:
+    for listed in others:
+        for name in _split(listed) if listed is not None else []:
             if name.endswith("/"):
                 continue
             # A new env file beside any untracked one changes its directory: watched.
