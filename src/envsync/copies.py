@@ -20,12 +20,18 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import subprocess
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from envsync import copy_positions, database_url, file_io, other_databases, secret_history
+from envsync import (
+    copy_positions,
+    database_url,
+    file_io,
+    git_listing,
+    other_databases,
+    secret_history,
+)
 from envsync.copy_positions import URL_KEY
 from envsync.drift import Finding
 from envsync.errors import EnvsyncError
@@ -37,7 +43,6 @@ from envsync.places.model import PlaceMap
 from envsync.workspace import Workspace
 
 KIND = "copy"
-_IGNORED = ("-i", "--directory", "--no-empty-directory")
 CURRENT = "the current"
 CREDENTIAL = "a credential no place of the map names"
 ADVICE = (
@@ -198,45 +203,14 @@ def is_env_file(path: str) -> bool:
     return ".envs" in posix.parts[:-1] or name == ".env" or ".env." in name or name.endswith(".env")
 
 
-def _git(project_dir: Path, *arguments: str) -> subprocess.Popen[bytes] | None:
-    """A started git command: the search starts all of its commands before waiting for any,
-    so that they run side by side (each costs a process start)."""
-    try:
-        return subprocess.Popen(
-            ["git", "-c", "core.quotePath=false", *arguments],
-            cwd=project_dir,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-    except OSError:
-        return None
-
-
-def _output(started: subprocess.Popen[bytes] | None) -> bytes | None:
-    """What a started git command printed; None when it failed or could not start."""
-    if started is None:
-        return None
-    output, _ = started.communicate()
-    return output if started.returncode == 0 else None
-
-
 def _split(output: bytes) -> list[str]:
     return [name for name in output.decode("utf-8", "surrogateescape").split("\0") if name]
 
 
-def _gather_git(project_dir: Path, files: _Files) -> bool:
+def _gather_git(project_dir: Path, git: git_listing.Started, files: _Files) -> bool:
     """Candidate lines of the tracked files (``git grep``, which reads the working tree) and
     the untracked and ignored env files; False outside a git repository."""
-    patterns = [argument for pattern in copy_positions.PREFILTER for argument in ("-e", pattern)]
-    started = [
-        _git(project_dir, "ls-files", "-z"),
-        _git(project_dir, "rev-parse", "--git-path", "index"),
-        _git(project_dir, "grep", "-I", "-n", "-z", "-i", "-E", "--no-color", *patterns),
-        # Untracked files one by one; ignored ones by directory (a virtualenv is one line).
-        _git(project_dir, "ls-files", "-z", "-o", "--exclude-standard"),
-        _git(project_dir, "ls-files", "-z", "-o", "--exclude-standard", *_IGNORED),
-    ]
-    tracked, index, grep, *others = (_output(command) for command in started)
+    tracked, index, grep, *others = git.finish()
     if tracked is None:
         return False
     if index is not None:
@@ -381,15 +355,20 @@ def _ignored(finding: Finding, text: str, place_map: PlaceMap) -> bool:
 
 
 def search(
-    project_dir: Path, facts: Facts, place_map: PlaceMap, workspace: Workspace | None = None
+    project_dir: Path,
+    facts: Facts,
+    place_map: PlaceMap,
+    workspace: Workspace | None = None,
+    git: git_listing.Started | None = None,
 ) -> Search:
-    """The copies outside the map; ``workspace``: the files as the check's plan read them."""
+    """The copies outside the map; ``workspace``: the files as the check's plan read them;
+    ``git``: the search's git commands, started earlier (else started here)."""
     texts = _Texts(project_dir, workspace)
     files = _Files()
     others = _other_databases(facts, place_map, texts)
     for path in _read_by_envsync(facts, place_map, texts, others):
         files.whole[path] = True
-    if not _gather_git(project_dir, files):
+    if not _gather_git(project_dir, git or git_listing.Started(project_dir), files):
         _gather_walk(project_dir, files)
     current, public = _secrets(facts)
     judge = _Judge(current, public, secret_history.load(project_dir), _addresses(facts))

@@ -16,8 +16,6 @@ from urllib.parse import unquote
 
 # How a finding names a URL's password that no key names.
 URL_KEY = "URL password"
-# What `git grep -E -i` keeps as candidate lines; the expressions below decide.
-PREFILTER = ("pass", "pwd", "://[^/@[:space:]]*:[^@[:space:]]*@", "(^|[[:space:]])-p")
 
 # Greedy to the last `@` of the token: a raw `@` in a password keeps it whole.
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@'\"`]*:(?P<value>[^\s'\"`]*)@")

@@ -50,6 +50,10 @@ def main() -> None:
         if "quiet" not in flags:
             print(colour.paint("in sync", "green", on=in_colour))
         return
+    from envsync import git_listing
+
+    # Before the check loads: git lists and greps on one core while Python imports the engine.
+    git = git_listing.Started(project)
     from pathlib import Path
 
     from envsync.commands import check
@@ -60,6 +64,7 @@ def main() -> None:
         show_secrets="show_secrets" in flags,
         quiet="quiet" in flags,
         colour=in_colour,
+        git=git,
     )
     for line in outcome.out:
         print(line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from envsync import check_cache, copies, installed, local_secret
+from envsync import check_cache, copies, git_listing, installed, local_secret
 from envsync.colour import paint
 from envsync.commands.outcome import Outcome
 from envsync.drift import MASK, Finding, shown, visible
@@ -22,12 +22,21 @@ LEAK_KEY = "database password (secret_storage: local) in a file git tracks"
 SECRETS_HINT = f"passwords are shown as {MASK}; add --show-secrets to print them"
 
 
-def findings(project_dir: Path) -> tuple[list[Finding], Plan]:
+def findings(
+    project_dir: Path, git: git_listing.Started | None = None
+) -> tuple[list[Finding], Plan]:
     """The plan's findings, and with secret_storage: local, every file git tracks that holds
     the password. A clean result is remembered for the next check (local mode excepted:
-    whether git tracks a file is not among the cached inputs)."""
-    current = load_plan(project_dir, strict=False)
-    outside = copies.search(project_dir, current.facts, current.place_map, current.workspace)
+    whether git tracks a file is not among the cached inputs). ``git``: the copy search's git
+    commands, started before the check was loaded."""
+    try:
+        current = load_plan(project_dir, strict=False)
+        outside = copies.search(
+            project_dir, current.facts, current.place_map, current.workspace, git
+        )
+    finally:
+        if git is not None:
+            git.close()
     found = [*current.findings, *outside.findings]
     unfinished = interrupted.finding(project_dir)
     if unfinished is not None:
@@ -51,11 +60,12 @@ def run(
     show_secrets: bool,
     quiet: bool = False,
     colour: bool = False,
+    git: git_listing.Started | None = None,
 ) -> Outcome:
     """Exit 0 in sync, 1 drift, 2 bad input (the message on stderr; with ``--json``, an
     object on stdout too, for a machine reader). ``quiet``: the findings only, for a hook."""
     try:
-        drift, _ = findings(project_dir)
+        drift, _ = findings(project_dir, git)
     except EnvsyncError as error:
         out = [json.dumps(_error_report(error), indent=2)] if as_json else []
         return Outcome(2, out, [f"envsync: {error}"])
