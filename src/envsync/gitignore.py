@@ -102,11 +102,34 @@ def missing_lines(project_dir: Path, secret_paths: Iterable[str]) -> list[str]:
     """The lines ``.gitignore`` needs so that git ignores every path of ``secret_paths``, and
     every temporary file envsync may leave beside one of them."""
     secrets = list(secret_paths)
-    temporaries = [temporary_of(path) for path in secrets]
-    missing = unignored(project_dir, [*secrets, *temporaries])
+    return _lines(secrets, set(unignored(project_dir, _with_temporaries(secrets))))
+
+
+def tracked_and_missing_lines(
+    project_dir: Path, paths: Iterable[str]
+) -> tuple[set[str], list[str]]:
+    """``tracked(paths)``, and the ``missing_lines`` of the paths git does not track. git is
+    asked both at once (each question is a process start): whether a rule ignores a path does
+    not depend on whether git tracks it."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return set(), []
+    listing = _start(project_dir, ["ls-files", "-z", "--", *wanted])
+    missing = set(unignored(project_dir, _with_temporaries(wanted)))
+    committed = _listed_names(listing)
+    return committed, _lines([path for path in wanted if path not in committed], missing)
+
+
+def _with_temporaries(paths: list[str]) -> list[str]:
+    return [*paths, *(temporary_of(path) for path in paths)]
+
+
+def _lines(secrets: list[str], missing: set[str]) -> list[str]:
+    """The lines for the ``secrets`` that git would not ignore, ``missing`` naming those (and
+    the temporary files) no rule covers."""
     lines = [pattern(path) for path in secrets if path in missing]
     # With its file's line: a project that already ignores its env files gets no new lines.
-    if lines and any(path in missing for path in temporaries):
+    if lines and any(temporary_of(path) in missing for path in secrets):
         lines.append(TEMPORARIES)
     return lines
 
@@ -187,10 +210,32 @@ def tracked(project_dir: Path, paths: Iterable[str]) -> set[str]:
     wanted = list(dict.fromkeys(paths))
     if not wanted:
         return set()
-    result = _git(project_dir, ["ls-files", "-z", "--", *wanted], b"")
-    if result is None or result.returncode != 0:
+    return _listed_names(_start(project_dir, ["ls-files", "-z", "--", *wanted]))
+
+
+def _start(project_dir: Path, arguments: list[str]) -> subprocess.Popen[bytes] | None:
+    """A git command that reads nothing, started: the caller asks git more meanwhile."""
+    try:
+        return subprocess.Popen(
+            ["git", *arguments],
+            cwd=project_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        return None
+
+
+def _listed_names(started: subprocess.Popen[bytes] | None) -> set[str]:
+    """The names a started ``git ls-files -z`` printed; none when it failed (outside a
+    repository, or without git)."""
+    if started is None:
         return set()
-    return {name for name in result.stdout.decode().split("\0") if name}
+    output, _ = started.communicate()
+    if started.returncode != 0:
+        return set()
+    return {name for name in output.decode().split("\0") if name}
 
 
 def refuse_tracked(project_dir: Path, password_files: Iterable[str]) -> None:

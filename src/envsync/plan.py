@@ -210,8 +210,7 @@ def _ignore_change(
     from envsync import gitignore
 
     present = [path for path in sorted(_env_files(place_map, private)) if ws.text(path) is not None]
-    committed = gitignore.tracked(project_dir, present)
-    lines = gitignore.missing_lines(project_dir, [p for p in present if p not in committed])
+    committed, lines = gitignore.tracked_and_missing_lines(project_dir, present)
     if not lines:
         return None
     current = ws.text(gitignore.IGNORE_FILE)
