@@ -6,7 +6,6 @@ Typer, Jinja or Copier), so the console script runs it before the CLI loads.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from envsync import check_cache, copies, git_listing, installed, local_secret
@@ -67,15 +66,21 @@ def run(
     try:
         drift, _ = findings(project_dir, git)
     except EnvsyncError as error:
-        out = [json.dumps(_error_report(error), indent=2)] if as_json else []
+        out = [_json(_error_report(error))] if as_json else []
         return Outcome(2, out, [f"envsync: {error}"])
     code = 1 if drift else 0
     if as_json:
-        return Outcome(code, [json.dumps(_report(drift, show_secrets), indent=2)])
+        return Outcome(code, [_json(_report(drift, show_secrets))])
     lines = _findings(drift, show_secrets, colour)
     if quiet:
         return Outcome(code, lines)
     return Outcome(code, (lines + _advice(drift, show_secrets)) if drift else [in_sync(colour)])
+
+
+def _json(report: dict[str, object]) -> str:
+    import json  # only --json needs it; a check runs on every commit
+
+    return json.dumps(report, indent=2)
 
 
 def in_sync(colour: bool) -> str:

@@ -17,7 +17,6 @@ as ``drift``; :mod:`envsync.live.change_record` writes it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,10 +47,17 @@ class Pending:
 
 def pending(project_dir: Path) -> Pending | None:
     try:
-        record = json.loads((project_dir / JOURNAL).read_text(encoding="utf-8"))
+        text = (project_dir / JOURNAL).read_text(encoding="utf-8")
     except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError):  # there, but unreadable or cut short: still unfinished
+        text = ""
+    # Imported here: every full check asks, and there is seldom a record.
+    import json
+
+    try:
+        record = json.loads(text)
+    except ValueError:
         record = {}
     if not isinstance(record, dict):
         record = {}

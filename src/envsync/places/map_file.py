@@ -35,7 +35,6 @@ file names, anything else is a dotenv file) unless the place says ``format = ...
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
@@ -349,6 +348,9 @@ def load(project_dir: Path) -> PlaceMap | None:
 
 def _toml_string(value: str) -> str:
     # A JSON string is a TOML basic string, except that TOML has no \/ (json never writes it).
+    # Imported here: a check reads the map, only adopt and render write it.
+    import json
+
     return json.dumps(value, ensure_ascii=False)
 
 
