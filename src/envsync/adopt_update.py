@@ -8,10 +8,11 @@ say afterwards, and ``render``'s to repair.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
+from envsync import adopt_secrets, file_io
 from envsync import facts as facts_module
-from envsync import file_io
 from envsync.adopt import Options
 from envsync.answers import ANSWERS_FILE
 from envsync.apply import apply
@@ -38,24 +39,50 @@ def update(project_dir: Path, options: Options) -> tuple[Place, ...]:
         compose_files=options.compose_files or place_map.compose_files,
         exclude=options.exclude,
     )
+    # A database service the map has no table for (adopted before envsync knew several) is
+    # taken in as compose gives it to its container; check then reports any place that differs.
+    new = [other for other in found.others if other.service not in place_map.databases]
+    tables, kept = adopt_secrets.databases(
+        project_dir,
+        replace(found, others=tuple(new)),
+        {
+            f"{other.service}.{name}": value
+            for other in new
+            for name, value in (
+                ("db_user", other.user),
+                ("db_password", other.password or ""),
+                ("db_name", other.name),
+                ("db_port", other.port or "5432"),
+            )
+        },
+    )
+    known = facts_module.from_answers(
+        facts.answers,
+        replace(place_map, databases={**place_map.databases, **tables}),
+        {**facts_module.kept_secrets(project_dir, place_map), **kept},
+    ).values
     named = {
         (resolved.file, resolved.key)
-        for resolved in (place.resolved(facts.values) for place in place_map.places)
+        for resolved in (place.resolved(known) for place in place_map.places)
     }
     added: list[Place] = []
     for place in (f.place for f in found.found if f.place is not None):
-        resolved = place.resolved(facts.values)
+        resolved = place.resolved(known)
         if (resolved.file, resolved.key) in named:
             continue
         try:
-            place.check_facts(facts.values, MAP_FILE)
+            place.check_facts(known, MAP_FILE)
         except MapError:
             continue  # a fact this project does not have (a pinned name, the CI's password)
         named.add((resolved.file, resolved.key))
         added.append(place)
     if not added:
         return ()
-    text = on_disk.text.rstrip("\n") + "\n\n" + map_file.dump(PlaceMap({}, tuple(added)))
+    used = {place.database for place in added}
+    addition = PlaceMap(
+        {}, tuple(added), databases={name: t for name, t in tables.items() if name in used}
+    )
+    text = on_disk.text.rstrip("\n") + "\n\n" + map_file.dump(addition)
     if map_file.parse(text).places != (*place_map.places, *added):
         raise EnvsyncError(f"{MAP_FILE}: the places found do not read back; please report")
     apply(project_dir, [Change(MAP_FILE, on_disk.text, text, on_disk.bom, False, ())])

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import subprocess
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from dotenv import dotenv_values
 
+from envsync.places import map_file
 from tests import compose_v2
 from tests.conftest import envsync, snapshot
 from tests.host_ports import moved
@@ -334,3 +336,25 @@ def test_a_fresh_clone_renders_a_password_for_each_database(tmp_path: Path) -> N
         f"postgresql://app:{env['TEST_DB_PASSWORD']}@db_test:5432/app_test"
     )
     assert envsync("check", cwd=clone).returncode == 0
+
+
+def test_update_takes_in_a_database_an_older_map_left_out(tmp_path: Path) -> None:
+    """A map written before envsync knew several databases: ``adopt --update`` adds the
+    second database's table and places as ``adopt`` writes them today, and nothing else."""
+    project = git_project(tmp_path / "older", TWO_SERVICES_FILES)
+    assert envsync("adopt", cwd=project).returncode == 0
+    today = (project / "envsync.toml").read_text()
+    older = tomllib.loads(today)
+    parsed = map_file.parse(today)
+    one_database = replace(
+        parsed, places=tuple(p for p in parsed.places if p.database is None), databases={}
+    )
+    (project / "envsync.toml").write_text(map_file.dump(one_database))
+    result = envsync("adopt", "--update", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    updated = tomllib.loads((project / "envsync.toml").read_text())
+    assert updated["database"] == older["database"]
+    assert sorted(map(str, updated["place"])) == sorted(map(str, older["place"]))
+    assert envsync("check", cwd=project).returncode == 0
+    assert envsync("set", f"db_test.db_password={OTHER_NEW_PASSWORD}", cwd=project).returncode == 0
+    assert dotenv_values(project / ".env")["TEST_DB_PASSWORD"] == OTHER_NEW_PASSWORD
