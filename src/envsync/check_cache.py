@@ -16,6 +16,7 @@ console script has loaded anyway) and BLAKE2, and reads paths as strings.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable
@@ -46,8 +47,11 @@ def _read(path: str) -> bytes | None:
         return None
 
 
+@functools.cache
 def _code() -> str:
-    """The installed envsync code: a changed module invalidates every cache."""
+    """The installed envsync code: a changed module invalidates every cache. Once per process
+    (a full check asks twice: for the cached answer, then to store its own), for the code the
+    process runs."""
     digest = _hash()
     for directory, subdirectories, files in os.walk(_PACKAGE):
         subdirectories.sort()
