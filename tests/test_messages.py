@@ -51,7 +51,7 @@ def test_masked_findings_say_that_show_secrets_exists(project: Path) -> None:
     _break_password(project)
     assert envsync("check", cwd=project).stdout.splitlines() == [
         "backend/.env: DATABASE_URL (password): expected ********, found ********",
-        "1 file(s) drifted from .copier-answers.yml; run `envsync render` to repair",
+        "1 file(s) drifted from the facts; run `envsync render` to repair",
         SECRETS_HINT,
     ]
     diff = envsync("render", "--diff", "--dry-run", cwd=project).stdout.splitlines()

@@ -75,7 +75,7 @@ def test_quickstart_script_shows_each_stage_and_leaves_a_git_project(live_dir: P
         lines = shell.stdout.splitlines()
         assert lines[:4] == [
             "backend/.env: DATABASE_URL (host): expected '127.0.0.1', found 'localhost'",
-            "1 file(s) drifted from .copier-answers.yml; run `envsync render` to repair",
+            "1 file(s) drifted from the facts; run `envsync render` to repair",
             "updated backend/.env (DATABASE_URL (host))",
             "stopped",
         ]
