@@ -120,7 +120,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     raw = _answers(project_dir, found, decided, storage)
     adopted = answers.from_mapping({**raw, "db_password": password}, path=Path(ANSWERS_FILE))
     instructions = found.instructions or "CLAUDE.md"
-    databases, kept = adopt_secrets.databases(project_dir, found, decided)
+    databases, kept, database_notes = adopt_secrets.databases(project_dir, found, decided)
     place_map = PlaceMap(
         facts={
             name: Fact(value, secret=False)
@@ -157,7 +157,7 @@ def adopt(project_dir: Path, options: Options) -> Outcome:
     planned = plan.plan(project_dir, facts, place_map, rewrites=rewrites)
     apply.apply(project_dir, planned.changes)
     changes = [change for change in planned.changes if change.path != ANSWERS_FILE]
-    notes = [*found.notes, *_notes(found, planned, options.prefer)]
+    notes = [*found.notes, *_notes(found, planned, options.prefer), *database_notes]
     if added:
         notes.append(
             f"--add-port: {added[0].file} publishes the database on "

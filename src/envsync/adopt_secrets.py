@@ -9,46 +9,46 @@ from pathlib import Path
 from envsync import local_secret, redact
 from envsync.errors import EnvsyncError
 from envsync.places.discovery import Discovery
-from envsync.places.model import Database
-
-# What a second database's table in the map gives.
-DATABASE_KEYS = ("db_user", "db_password", "db_name", "db_port")
+from envsync.places.model import TABLE_FACTS, Database
 
 
 def databases(
     project_dir: Path, found: Discovery, decided: dict[str, str]
-) -> tuple[dict[str, Database], dict[str, str]]:
-    """The map's second databases with their facts, and the passwords kept out of the map:
-    those a git-ignored env file holds and no tracked file does (as ``secret_storage: local``)."""
+) -> tuple[dict[str, Database], dict[str, str], list[str]]:
+    """The map's second databases with their facts, the passwords kept out of the map (those a
+    git-ignored env file holds and no tracked file does, as ``secret_storage: local``), and
+    notes naming the tracked files that already hold a password the map gets."""
     databases: dict[str, Database] = {}
     kept: dict[str, str] = {}
+    notes: list[str] = []
+    places = [f.place for f in found.found if f.place is not None]
     for other in found.others:
         prefix = f"{other.service}."
         facts = {
             name.removeprefix(prefix): value
             for name, value in decided.items()
-            if name.startswith(prefix) and name.removeprefix(prefix) in DATABASE_KEYS
+            if name.startswith(prefix) and name.removeprefix(prefix) in TABLE_FACTS
         }
         password = facts.get("db_password")
         if not password:
             raise EnvsyncError(
                 f"{other.files[0]}: no place gives the password of database {other.service}; "
-                f"set POSTGRES_PASSWORD for services.{other.service}, or leave its places out "
-                "with --exclude"
+                f"set POSTGRES_PASSWORD for services.{other.service}"
             )
-        spelled = "{" + prefix + "db_password}"
-        home = any(
-            f.place is not None
-            and f.place.format in ("dotenv", "secret_file")
-            and not f.place.example
-            and spelled in (f.place.value, f.place.url and f.place.url.parts.get("password"))
-            for f in found.found
-        )
+        home = local_secret.places_holding(places, prefix + "db_password")
         spellings = redact.secret_spellings([password])
-        if home and not local_secret.tracked_files_holding(project_dir, spellings):
+        tracked = local_secret.tracked_files_holding(project_dir, spellings)
+        if home and not tracked:
             kept[prefix + "db_password"] = facts.pop("db_password")
+        else:
+            notes.append(
+                f"database {other.service}: its password is in envsync.toml"
+                + (f" (files git tracks hold it already: {', '.join(tracked)})" if tracked else "")
+                + "; keep the map out of public repositories, or move the password to a "
+                "git-ignored .env"
+            )
         databases[other.service] = Database(other.service, facts)
-    return databases, kept
+    return databases, kept, notes
 
 
 def password_home(found: Discovery) -> str | None:

@@ -42,7 +42,7 @@ def update(project_dir: Path, options: Options) -> tuple[Place, ...]:
     # A database service the map has no table for (adopted before envsync knew several) is
     # taken in as compose gives it to its container; check then reports any place that differs.
     new = [other for other in found.others if other.service not in place_map.databases]
-    tables, kept = adopt_secrets.databases(
+    tables, kept, _ = adopt_secrets.databases(
         project_dir,
         replace(found, others=tuple(new)),
         {

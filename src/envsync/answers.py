@@ -246,6 +246,11 @@ def problem(key: str, value: object, *, questions: Iterable[str] = ()) -> str | 
     return f"is not a question of this template (known: {', '.join(ANSWER_KEYS)})"
 
 
+def typed_problem(key: str, text: str) -> str | None:
+    """Why ``text``, typed as on the command line (``db_port`` a number), cannot be ``key``."""
+    return problem(key, parse_assignment(f"{key}={text}")[1])
+
+
 def template_questions(template_root: Path) -> tuple[str, ...]:
     """The questions copier.yml at ``template_root`` asks (none when there is no copier.yml)."""
     try:

@@ -9,14 +9,15 @@ exists, or a new random one is made, and ``envsync render`` writes it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from envsync import database_url, file_io
 from envsync.answers import LOCAL
 from envsync.formats import dotenv_file, secret_file
-from envsync.places.model import PlaceMap
+from envsync.places.model import Place, PlaceMap
 
-__all__ = ["LOCAL", "problem", "read", "read_fact", "tracked_files_holding"]
+__all__ = ["LOCAL", "places_holding", "problem", "read", "read_fact", "tracked_files_holding"]
 
 LOCAL_FILE = ".env"
 KEY = "POSTGRES_PASSWORD"
@@ -66,10 +67,15 @@ def _first_stored(
 
 
 def _places(place_map: PlaceMap | None, fact: str) -> list[tuple[str, str, bool]]:
-    """(file, key, is a URL) of the dotenv places that may hold ``fact``, in map order."""
+    return places_holding(place_map.places if place_map else (), fact)
+
+
+def places_holding(places: Iterable[Place], fact: str) -> list[tuple[str, str, bool]]:
+    """(file, key, is a URL) of the dotenv places (and secret files) that may hold ``fact``,
+    in order: where a secret is kept out of the files git tracks."""
     found = []
     spelled = "{" + fact + "}"
-    for place in place_map.places if place_map else ():
+    for place in places:
         if place.format not in ("dotenv", "secret_file") or place.example:
             continue
         if place.value == spelled:

@@ -13,12 +13,12 @@ from pathlib import Path
 from envsync import answers, apply, copies, file_io, local_secret, plan, render, secret_history
 from envsync import facts as facts_module
 from envsync.answers import ANSWERS_FILE
-from envsync.errors import AnswersError, EnvsyncError
+from envsync.errors import AnswersError, EnvsyncError, MapError
 from envsync.live import change_order, rotation
 from envsync.live.rotation import LiveOutcome
-from envsync.places import map_file
+from envsync.places import map_edit, map_file
 from envsync.places.map_file import MAP_FILE
-from envsync.places.model import DATABASE_FACTS, Database, Fact, PlaceMap
+from envsync.places.model import DATABASE_FACTS, TABLE_FACTS, Database, Fact, PlaceMap
 
 
 def _template_map(project_dir: Path, raw: dict[str, object], place_map: PlaceMap) -> bool:
@@ -43,11 +43,12 @@ def _database_value(place_map: PlaceMap, service: str, name: str, value: object)
             key=key,
             message=f"names no database of {MAP_FILE} (its [database.SERVICE] tables: {known})",
         )
-    if name not in DATABASE_FACTS or name == "db_service":
-        settable = ", ".join(n for n in DATABASE_FACTS if n != "db_service")
-        raise AnswersError(path="envsync set", key=key, message=f"is none of {settable}")
+    if name not in TABLE_FACTS:
+        raise AnswersError(
+            path="envsync set", key=key, message=f"is none of {', '.join(TABLE_FACTS)}"
+        )
     text = str(value)
-    reason = answers.problem(name, answers.parse_assignment(f"{name}={text}")[1])
+    reason = answers.typed_problem(name, text)
     if reason:
         raise AnswersError(path="envsync set", key=key, message=reason)
     return text
@@ -70,6 +71,9 @@ def set_facts(
     """Validate every assignment, change the running database (unless ``files_only``), then
     write the answers, the map and every place."""
     raw = answers.read_raw(project_dir / ANSWERS_FILE)
+    # The project's own database named as a second one's (`rotate --database db`): its answers.
+    own_service = f"{raw.get('db_service', answers.DEFAULTS['db_service'])}."
+    assignments = [assignment.removeprefix(own_service) for assignment in assignments]
     place_map, map_text = plan.load(project_dir)
     if "db_password" not in raw:
         # secret_storage: local keeps the password out of the answers; a switch back needs it.
@@ -130,16 +134,22 @@ def set_facts(
         regenerated = render.template_for(MAP_FILE, validated)
         if regenerated is not None:
             for name, value in changed_own.items():
-                regenerated = map_file.with_fact(regenerated, name, value)
+                regenerated = map_edit.with_fact(regenerated, name, value)
             map_text = regenerated
             new_map = map_file.parse(regenerated)
     elif changed_own or database_edits:
         on_disk = file_io.read(project_dir, MAP_FILE)
         map_text = on_disk.text if on_disk else map_text or ""
         for name, value in changed_own.items():
-            map_text = map_file.with_fact(map_text, name, value)
+            map_text = map_edit.with_fact(map_text, name, value)
         for service, name, value in database_edits:
-            map_text = map_file.with_database_fact(map_text, service, name, value)
+            map_text = map_edit.with_database_fact(map_text, service, name, value)
+        if map_file.parse(map_text).databases != new_map.databases:
+            raise MapError(
+                path=MAP_FILE,
+                message="the [database.*] tables cannot be changed in place (a table written "
+                "twice, or in another shape); nothing was written",
+            )
     new_facts = facts_module.from_answers(validated, new_map, new_kept)
     in_map = [*changed_own, *(f"{service}.{name}" for service, name, _ in database_edits)]
     given = [

@@ -358,3 +358,95 @@ def test_update_takes_in_a_database_an_older_map_left_out(tmp_path: Path) -> Non
     assert envsync("check", cwd=project).returncode == 0
     assert envsync("set", f"db_test.db_password={OTHER_NEW_PASSWORD}", cwd=project).returncode == 0
     assert dotenv_values(project / ".env")["TEST_DB_PASSWORD"] == OTHER_NEW_PASSWORD
+
+
+def test_two_services_on_one_password_variable_are_not_two_databases(tmp_path: Path) -> None:
+    """Both services read ``${POSTGRES_PASSWORD}``: one value configures both, so the second is
+    no database of its own (its password would have no git-ignored home but the first's); the
+    project is adopted as before, the password stays out of the map, and set changes it once."""
+    compose = (
+        TWO_SERVICES_FILES["docker-compose.yml"]
+        .replace("${TEST_DB_PASSWORD:?}", "${POSTGRES_PASSWORD:?}")
+        .replace("${TEST_DB_PASSWORD}", "${POSTGRES_PASSWORD}")
+    )
+    files = {
+        **TWO_SERVICES_FILES,
+        "docker-compose.yml": compose,
+        ".env": "POSTGRES_PASSWORD=One-pw\n",
+    }
+    project = git_project(tmp_path / "shared", files)
+    result = envsync("adopt", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "database db_test: not managed as a database of its own: its password is" in (
+        result.stdout
+    )
+    text = (project / "envsync.toml").read_text()
+    assert "[database." not in text and "One-pw" not in text
+    assert envsync("set", f"db_password={NEW_PASSWORD}", cwd=project).returncode == 0
+    services = compose_v2.project_config(project)["services"]
+    assert services["db"]["environment"]["POSTGRES_PASSWORD"] == NEW_PASSWORD
+    assert services["db_test"]["environment"]["POSTGRES_PASSWORD"] == NEW_PASSWORD
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def test_excluding_a_databases_password_places_leaves_it_out(tmp_path: Path) -> None:
+    project = git_project(tmp_path / "excluded", TWO_SERVICES_FILES)
+    result = envsync(
+        "adopt",
+        "--exclude",
+        "docker-compose.yml: services.db_test.environment.POSTGRES_PASSWORD",
+        "--exclude",
+        ".env: TEST_DB_PASSWORD",
+        "--exclude",
+        "docker-compose.yml: services.tests.environment.DATABASE_URL",
+        cwd=project,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "database db_test: not managed (--exclude left no place that gives its password)" in (
+        result.stdout
+    )
+    text = (project / "envsync.toml").read_text()
+    assert "[database." not in text and 'database = "db_test"' not in text
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def test_the_project_databases_own_name_means_its_answers(tmp_path: Path) -> None:
+    project = git_project(tmp_path / "own", TWO_SERVICES_FILES)
+    assert envsync("adopt", cwd=project).returncode == 0
+    rotated = envsync("rotate", "--database", "db", cwd=project)
+    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+    env = dotenv_values(project / ".env")
+    assert env["POSTGRES_PASSWORD"] != "Main-db-pw" and env["TEST_DB_PASSWORD"] == "Test-db-pw"
+    assert envsync("check", cwd=project).returncode == 0
+
+
+def test_a_place_of_a_database_without_a_table_names_the_table(tmp_path: Path) -> None:
+    project = git_project(tmp_path / "untabled", TWO_SERVICES_FILES)
+    assert envsync("adopt", cwd=project).returncode == 0
+    with (project / "envsync.toml").open("a") as handle:
+        handle.write('\n[[place]]\nfile = ".env"\nkey = "X"\nvalue = "{db_other.db_password}"\n')
+    before = snapshot(project)
+    result = envsync("check", cwd=project)
+    assert result.returncode == 2
+    assert "names 'db_other.db_password' of a database the map has no table for" in result.stderr
+    assert "[database.db_other]" in result.stderr
+    assert snapshot(project) == before
+
+
+def test_a_password_tracked_already_is_named_when_the_map_gets_it(tmp_path: Path) -> None:
+    compose = (
+        TWO_SERVICES_FILES["docker-compose.yml"]
+        .replace("${TEST_DB_PASSWORD:?}", "Test-literal-pw")
+        .replace("${TEST_DB_PASSWORD}", "Test-literal-pw")
+    )
+    files = {**TWO_SERVICES_FILES, "docker-compose.yml": compose, ".env": "POSTGRES_PASSWORD=M\n"}
+    project = git_project(tmp_path / "literal", files)
+    result = envsync("adopt", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "database db_test: its password is in envsync.toml (files git tracks hold it already: "
+        "docker-compose.yml)" in result.stdout
+    )
+    table = tomllib.loads((project / "envsync.toml").read_text())["database"]["db_test"]
+    assert table["db_password"] == "Test-literal-pw"
+    assert envsync("check", cwd=project).returncode == 0

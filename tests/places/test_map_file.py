@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from envsync.errors import MapError
-from envsync.places import map_file
+from envsync.places import map_edit, map_file
 from envsync.places.model import DATABASE_FACTS, fill, qualified, unqualified
 
 TWO_DATABASES = """\
@@ -72,6 +72,10 @@ def test_the_map_is_written_back_as_the_user_spells_it() -> None:
             '[[place]]\ndatabase = "nope"\nfile = ".env"\nkey = "X"\nvalue = "{db_user}"\n',
             "database 'nope' has no [database.nope] table",
         ),
+        (
+            '[[place]]\ndatabase = ["db"]\nfile = ".env"\nkey = "X"\nvalue = "{db_user}"\n',
+            "database must name a [database.SERVICE] table",
+        ),
     ],
 )
 def test_a_bad_database_table_is_one_line_naming_it(text: str, message: str) -> None:
@@ -83,15 +87,16 @@ def test_a_bad_database_table_is_one_line_naming_it(text: str, message: str) -> 
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("db_password", 'new"pw'), ("db_port", "6000"), ("db_name", "app_t2")],
+    [("db_password", 'new"pw'), ("db_port", "6000"), ("db_name", "app_t2"), ("db_user", "bob")],
 )
 def test_a_database_fact_is_changed_in_its_table_alone(name: str, value: str) -> None:
     text = TWO_DATABASES.replace("db_port = 5452", "db_port = 5452  # the test stack's")
-    changed = map_file.with_database_fact(text, "db_test", name, value)
+    text = text.replace('db_user = "app"', "db_user = 'app'")  # a TOML literal string
+    changed = map_edit.with_database_fact(text, "db_test", name, value)
     before, after = map_file.parse(text), map_file.parse(changed)
     assert after.databases["db_test"].facts == {**before.databases["db_test"].facts, name: value}
     assert after.places == before.places
-    assert "# the test stack's" in changed
+    assert "db_port = " in changed and "  # the test stack's" in changed
     assert changed.count("\n") == text.count("\n") + (name == "db_password")
 
 
@@ -117,3 +122,10 @@ def test_qualifying_a_pattern_changes_which_facts_it_reads_and_nothing_else(
     assert fill(spelled, facts) == expected
     # Without dotted names, fill reads a pattern as str.format does.
     assert fill(pattern, facts) == string.Formatter().vformat(pattern, (), facts)
+
+
+def test_a_fact_written_in_another_shape_is_refused_not_doubled() -> None:
+    text = TWO_DATABASES.replace('db_user = "app"', 'db_user = """app"""')
+    with pytest.raises(MapError) as raised:
+        map_edit.with_database_fact(text, "db_test", "db_user", "bob")
+    assert "database.db_test.db_user is not written as a one-line string" in str(raised.value)

@@ -88,8 +88,9 @@ def diagnose(
             yield Check(
                 "server reachable",
                 Status.SKIPPED,
-                f"service {database.service} publishes no port and no container of it runs: "
-                f"start it (`{_up(database)}`)",
+                f"service {database.service} "
+                + ("publishes no port" if database.published is None else "has no app URL here")
+                + f" and no container of it runs: start it (`{_up(database)}`)",
             )
             return
         url = DatabaseUrl(

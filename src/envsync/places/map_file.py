@@ -44,8 +44,8 @@ from envsync import answers, file_io
 from envsync.errors import MapError
 from envsync.formats.compose_names import COMPOSE_NAME
 from envsync.places.model import (
-    DATABASE_FACTS,
     FORMATS,
+    TABLE_FACTS,
     URL_PARTS,
     VIEWS,
     Database,
@@ -61,8 +61,6 @@ MAP_FILE = "envsync.toml"
 _URL_KEYS = {"view", "scheme", *URL_PARTS}
 _LIST_FORMATS = ("compose", "workflow")
 _PLACE_KEYS = {"file", "key", "format", "value", "url", "example", "via", "database"}
-# What a second database's table may give; its db_service is its name.
-_DATABASE_KEYS = tuple(name for name in DATABASE_FACTS if name != "db_service")
 
 
 def format_of(file: str) -> str:
@@ -136,19 +134,19 @@ def _databases(tables: object, path: str) -> dict[str, Database]:
             raise MapError(path=path, message=f"{where}: not a compose service name")
         if not isinstance(table, dict):
             raise MapError(path=path, message=f"{where} must be a table")
-        unknown = set(table) - set(_DATABASE_KEYS)
+        unknown = set(table) - set(TABLE_FACTS)
         if unknown:
             raise MapError(
                 path=path,
                 message=f"{where}: unknown fact {sorted(unknown)[0]!r} "
-                f"(a database has {', '.join(_DATABASE_KEYS)})",
+                f"(a database has {', '.join(TABLE_FACTS)})",
             )
         facts = {}
         for name, value in table.items():
             text = str(value) if name == "db_port" and isinstance(value, int) else value
             if not isinstance(text, str):
                 raise MapError(path=path, message=f"{where}.{name} must be text")
-            problem = answers.problem(name, answers.parse_assignment(f"{name}={text}")[1])
+            problem = answers.typed_problem(name, text)
             if problem:
                 raise MapError(path=path, message=f"{where}.{name} {problem}")
             facts[name] = text
@@ -252,6 +250,8 @@ def _place(index: int, entry: object, path: str, databases: Mapping[str, Databas
     if via is not None and (not isinstance(via, str) or not via.isidentifier()):
         raise MapError(path=path, message=f"{where}: via must name a variable")
     database = entry.get("database")
+    if database is not None and not isinstance(database, str):
+        raise MapError(path=path, message=f"{where}: database must name a [database.SERVICE] table")
     if database is not None and database not in databases:
         raise MapError(
             path=path,
@@ -346,7 +346,7 @@ def load(project_dir: Path) -> PlaceMap | None:
     return None if found is None else parse(found.text)
 
 
-def _toml_string(value: str) -> str:
+def toml_string(value: str) -> str:
     # A JSON string is a TOML basic string, except that TOML has no \/ (json never writes it).
     # Imported here: a check reads the map, only adopt and render write it.
     import json
@@ -361,30 +361,30 @@ def dump(place_map: PlaceMap, *, header: str = "") -> str:
         lines += ["", "[facts]"]
         for name, fact in place_map.facts.items():
             secret = ", secret = true" if fact.secret else ""
-            lines.append(f"{name} = {{ value = {_toml_string(fact.value)}{secret} }}")
+            lines.append(f"{name} = {{ value = {toml_string(fact.value)}{secret} }}")
     for service, database in place_map.databases.items():
         lines += ["", f"[database.{service}]"]
-        lines += [f"{name} = {_toml_string(value)}" for name, value in database.facts.items()]
+        lines += [f"{name} = {toml_string(value)}" for name, value in database.facts.items()]
     for place in (place.as_written() for place in place_map.places):
         lines += ["", "[[place]]"]
         if place.database:
-            lines.append(f"database = {_toml_string(place.database)}")
-        lines.append(f"file = {_toml_string(place.file)}")
+            lines.append(f"database = {toml_string(place.database)}")
+        lines.append(f"file = {toml_string(place.file)}")
         if place.format != format_of(place.file):
-            lines.append(f"format = {_toml_string(place.format)}")
-        lines.append(f"key = {_toml_string(place.key)}")
+            lines.append(f"format = {toml_string(place.format)}")
+        lines.append(f"key = {toml_string(place.key)}")
         lines.append(_spelling_line(place))
         if place.example:
             lines.append("example = true")
         if place.via:
-            lines.append(f"via = {_toml_string(place.via)}")
+            lines.append(f"via = {toml_string(place.via)}")
     if place_map.compose_files:
-        files = ", ".join(_toml_string(name) for name in place_map.compose_files)
+        files = ", ".join(toml_string(name) for name in place_map.compose_files)
         lines += ["", "[compose]", f"files = [{files}]"]
     for entry in place_map.ignores:
-        lines += ["", "[[ignore]]", f"file = {_toml_string(entry.file)}"]
+        lines += ["", "[[ignore]]", f"file = {toml_string(entry.file)}"]
         lines += [
-            f"{name} = {_toml_string(value)}"
+            f"{name} = {toml_string(value)}"
             for name, value in (("key", entry.key), ("line", entry.line))
             if value is not None
         ]
@@ -395,9 +395,9 @@ def _spelling_line(place: Place) -> str:
     if place.url is None:
         value = place.value
         if isinstance(value, str):
-            return f"value = {_toml_string(value)}"
+            return f"value = {toml_string(value)}"
         assert value is not None
-        return f"value = [{', '.join(_toml_string(item) for item in value)}]"
+        return f"value = [{', '.join(toml_string(item) for item in value)}]"
     defaults: Mapping[str, Any] = {"drivername": None, **VIEWS[place.url.view]}
     extra = {
         ("scheme" if name == "drivername" else name): part
@@ -405,42 +405,8 @@ def _spelling_line(place: Place) -> str:
         if part != defaults[name]
     }
     if not extra:
-        return f"url = {_toml_string(place.url.view)}"
-    fields = [f"view = {_toml_string(place.url.view)}"] + [
-        f"{name} = {_toml_string(part or '')}" for name, part in extra.items()
+        return f"url = {toml_string(place.url.view)}"
+    fields = [f"view = {toml_string(place.url.view)}"] + [
+        f"{name} = {toml_string(part or '')}" for name, part in extra.items()
     ]
     return f"url = {{ {', '.join(fields)} }}"
-
-
-def with_fact(text: str, name: str, value: str) -> str:
-    """The map's text with user fact ``name`` set to ``value``; every other byte kept."""
-    pattern = re.compile(
-        rf"^(?P<lead>{re.escape(name)}\s*=\s*\{{\s*value\s*=\s*)\"(?:[^\"\\]|\\.)*\"", re.M
-    )
-    plain = re.compile(rf"^(?P<lead>{re.escape(name)}\s*=\s*)\"(?:[^\"\\]|\\.)*\"", re.M)
-    for candidate in (pattern, plain):
-        changed, count = candidate.subn(
-            lambda match: match["lead"] + _toml_string(value), text, count=1
-        )
-        if count:
-            return changed
-    raise MapError(path=MAP_FILE, message=f"cannot find facts.{name} written as a basic string")
-
-
-def with_database_fact(text: str, service: str, name: str, value: str) -> str:
-    """The map's text with ``name`` of ``[database.SERVICE]`` set to ``value`` (the line
-    replaced, or added under the table's header); every other byte kept."""
-    header = re.compile(rf"^\[\s*database\.{re.escape(service)}\s*\][^\n]*\n?", re.M)
-    found = header.search(text)
-    if found is None:
-        raise MapError(path=MAP_FILE, message=f"cannot find the table [database.{service}]")
-    following = re.compile(r"^\s*\[", re.M).search(text, found.end())
-    end = following.start() if following else len(text)
-    table = text[found.end() : end]
-    line = re.compile(rf"^{re.escape(name)}\s*=\s*(\"(?:[^\"\\]|\\.)*\"|[0-9]+)", re.M)
-    entry = f"{name} = {_toml_string(value)}"
-    changed, count = line.subn(lambda _: entry, table, count=1)
-    if not count:
-        changed = f"{entry}\n{table}"
-    lead = text[: found.end()] if found.group().endswith("\n") else text[: found.end()] + "\n"
-    return lead + changed + text[end:]

@@ -44,6 +44,8 @@ PLACEHOLDER = "CHANGE_ME"
 # place of that database spells them ``{db_user}`` and the map qualifies them on reading, so the
 # facts of one database can never fill a place of another.
 DATABASE_FACTS = ("db_service", "db_user", "db_password", "db_name", "db_host", "db_port")
+# What a second database's ``[database.SERVICE]`` table may give: its service is its name.
+TABLE_FACTS = tuple(name for name in DATABASE_FACTS if name != "db_service")
 
 
 def _is_fact_name(name: str) -> bool:
@@ -169,6 +171,14 @@ class Place:
     def check_facts(self, known: Mapping[str, object], map_path: str) -> None:
         names = (*self.facts(), *fact_names(self.key))
         missing = [name for name in names if name not in known]
+        if missing and "." in missing[0]:
+            database = missing[0].partition(".")[0]
+            raise MapError(
+                path=map_path,
+                message=f"place {self.where()} names {missing[0]!r} of a database the map has "
+                f"no table for; add [database.{database}] (or the project's own database's "
+                "facts need no prefix)",
+            )
         if missing:
             raise MapError(
                 path=map_path,

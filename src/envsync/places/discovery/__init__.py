@@ -56,15 +56,22 @@ def discover(
     )
     shared = compose_places.one_place_per_node(workspace, _first_of_each(harvest.found))
     found = shared.found
-    others = database_service.other_databases(workspace, project, db)
-    for other in others:
-        found += _of_database(
+    others_notes: list[str] = []
+    others = []
+    for other in database_service.other_databases(workspace, project, db):
+        own, note = _of_database(
             workspace, _places_of(workspace, files, other).found, other.service, found
         )
+        if note is None:
+            found += own
+            others.append(other)
+        else:
+            others_notes.append(note)
     kept, excluded = _excluding(found, exclude)
+    kept, left = _with_passwords(kept, others)
     settled, db_host = credentials.settle_host(kept)
     # What the project's own database left as another's is now that database's place.
-    claimed = tuple(f"{f.label}: not managed" for f in found if f.place and f.place.database)
+    claimed = tuple(f"{f.label}: not managed" for f in kept if f.place and f.place.database)
     notes = [note for note in harvest.notes if not note.startswith(claimed)]
     return Discovery(
         db,
@@ -72,12 +79,37 @@ def discover(
         db_host,
         instructions,
         section,
-        (*notes, *shared.notes, *(f"{p.where()}: left out (--exclude)" for p in excluded)),
+        (
+            *notes,
+            *shared.notes,
+            *others_notes,
+            *(f"{p.where()}: left out (--exclude)" for p in excluded),
+            *(
+                f"database {other.service}: not managed (--exclude left no place that gives "
+                "its password)"
+                for other in others
+                if other not in left
+            ),
+        ),
         compose_places.port_place(db),
         project.files if project.named else (),
         tuple(excluded),
-        others,
+        tuple(left),
     )
+
+
+def _with_passwords(
+    found: list[Found], others: list[Database]
+) -> tuple[list[Found], list[Database]]:
+    """The second databases that still have a place giving their password (``--exclude`` may
+    have taken them all), and the places without those of the databases that have none."""
+    dropped = {
+        other.service
+        for other in others
+        if not any(f"{other.service}.db_password" in f.values for f in found if f.place)
+    }
+    kept = [f for f in found if not {name.partition(".")[0] for name in f.values} & dropped]
+    return kept, [other for other in others if other.service not in dropped]
 
 
 def _places_of(workspace: Workspace, files: list[str], db: Database) -> Harvest:
@@ -103,11 +135,28 @@ def _places_of(workspace: Workspace, files: list[str], db: Database) -> Harvest:
 
 def _of_database(
     workspace: Workspace, found: list[Found], service: str, taken: list[Found]
-) -> list[Found]:
+) -> tuple[list[Found], str | None]:
     """A second database's places, their facts named for it (``db_test.db_password``); a
-    place the project's own database has already is not also this one's."""
+    place the project's own database has already is not also this one's. A password read from
+    the project database's own place (both services on ``${POSTGRES_PASSWORD}``) is one value
+    for two databases: no database of its own then, and the note that says so."""
     held = {(f.place.file, f.place.key) for f in taken if f.place is not None}
     shared = compose_places.one_place_per_node(workspace, _first_of_each(found)).found
+    common = next(
+        (
+            f
+            for f in shared
+            if f.place is not None
+            and (f.place.file, f.place.key) in held
+            and "db_password" in f.values
+        ),
+        None,
+    )
+    if common is not None:
+        return [], (
+            f"database {service}: not managed as a database of its own: its password is "
+            f"{common.label}, the project database's too (they change together)"
+        )
     return [
         replace(
             f,
@@ -119,7 +168,7 @@ def _of_database(
         )
         for f in shared
         if f.place is None or (f.place.file, f.place.key) not in held
-    ]
+    ], None
 
 
 def _excluding(found: list[Found], exclude: tuple[str, ...]) -> tuple[list[Found], list[Place]]:
