@@ -132,8 +132,7 @@ def _advice(drift: list[Finding], show_secrets: bool) -> list[str]:
     drifted = {f.path for f in drift if f.kind != copies.KIND} - {interrupted.JOURNAL}
     if drifted:
         lines.append(
-            f"{len(drifted)} file(s) drifted from the facts; run `envsync render` "
-            "to repair"
+            f"{len(drifted)} file(s) drifted from the facts; run `envsync render` to repair"
         )
     if any(f.kind == copies.KIND for f in drift):
         lines.append(copies.ADVICE)
