@@ -25,16 +25,24 @@ _COMMANDS = (
 
 
 class Started:
-    """The five commands, running in ``project_dir``."""
+    """The five commands, running in ``project_dir``. Where no repository is in sight, only
+    the first: outside one, the other four would be four process starts only to fail."""
 
     def __init__(self, project_dir: str | os.PathLike[str]) -> None:
-        self._running = [_start(project_dir, arguments) for arguments in _COMMANDS]
+        self._project_dir = project_dir
+        commands = _COMMANDS if _maybe_repository(project_dir) else _COMMANDS[:1]
+        self._running = [_start(project_dir, arguments) for arguments in commands]
 
     def finish(self) -> list[bytes | None]:
         """What each command printed (ls-files, rev-parse, grep, untracked, ignored), None
         for one that failed or could not start (all fail outside a repository)."""
         running, self._running = self._running, []
-        return [_output(command) for command in running]
+        outputs = [_output(command) for command in running]
+        if outputs[0] is None:
+            return [None] * len(_COMMANDS)
+        # git found a repository the look-up missed (a GIT_WORK_TREE, say): ask it the rest.
+        late = [_start(self._project_dir, arguments) for arguments in _COMMANDS[len(outputs) :]]
+        return outputs + [_output(command) for command in late]
 
     def close(self) -> None:
         """Stop the commands whose answers nobody will read (the check failed before)."""
@@ -43,6 +51,20 @@ class Started:
             if command is not None:
                 command.kill()
                 command.communicate()
+
+
+def _maybe_repository(project_dir: str | os.PathLike[str]) -> bool:
+    """Whether git may find a repository for ``project_dir``: a ``.git`` there or above, or
+    ``GIT_DIR`` set. A guess that only decides what starts at once; git's answers count."""
+    if "GIT_DIR" in os.environ:
+        return True
+    directory = os.path.abspath(project_dir)
+    while not os.path.exists(os.path.join(directory, ".git")):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return False
+        directory = parent
+    return True
 
 
 def _start(
