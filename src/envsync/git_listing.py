@@ -31,7 +31,7 @@ class Started:
     def __init__(self, project_dir: str | os.PathLike[str]) -> None:
         self._project_dir = project_dir
         commands = _COMMANDS if _maybe_repository(project_dir) else _COMMANDS[:1]
-        self._running = [_start(project_dir, arguments) for arguments in commands]
+        self._running = [start(project_dir, arguments) for arguments in commands]
 
     def finish(self) -> list[bytes | None]:
         """What each command printed (ls-files, rev-parse, grep, untracked, ignored), None
@@ -41,7 +41,7 @@ class Started:
         if outputs[0] is None:
             return [None] * len(_COMMANDS)
         # git found a repository the look-up missed (a GIT_WORK_TREE, say): ask it the rest.
-        late = [_start(self._project_dir, arguments) for arguments in _COMMANDS[len(outputs) :]]
+        late = [start(self._project_dir, arguments) for arguments in _COMMANDS[len(outputs) :]]
         return outputs + [_output(command) for command in late]
 
     def close(self) -> None:
@@ -67,9 +67,10 @@ def _maybe_repository(project_dir: str | os.PathLike[str]) -> bool:
     return True
 
 
-def _start(
+def start(
     project_dir: str | os.PathLike[str], arguments: tuple[str, ...]
 ) -> subprocess.Popen[bytes] | None:
+    """A git command that reads nothing, started (None: no git): the caller does more meanwhile."""
     try:
         return subprocess.Popen(
             ["git", "-c", "core.quotePath=false", *arguments],

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from envsync import file_io
+from envsync import file_io, git_listing
 from envsync.errors import EnvsyncError
 
 IGNORE_FILE = ".gitignore"
@@ -114,7 +114,7 @@ def tracked_and_missing_lines(
     wanted = list(dict.fromkeys(paths))
     if not wanted:
         return set(), []
-    listing = _start(project_dir, ["ls-files", "-z", "--", *wanted])
+    listing = git_listing.start(project_dir, ("ls-files", "-z", "--", *wanted))
     missing = set(unignored(project_dir, _with_temporaries(wanted)))
     committed = _listed_names(listing)
     return committed, _lines([path for path in wanted if path not in committed], missing)
@@ -210,21 +210,7 @@ def tracked(project_dir: Path, paths: Iterable[str]) -> set[str]:
     wanted = list(dict.fromkeys(paths))
     if not wanted:
         return set()
-    return _listed_names(_start(project_dir, ["ls-files", "-z", "--", *wanted]))
-
-
-def _start(project_dir: Path, arguments: list[str]) -> subprocess.Popen[bytes] | None:
-    """A git command that reads nothing, started: the caller asks git more meanwhile."""
-    try:
-        return subprocess.Popen(
-            ["git", *arguments],
-            cwd=project_dir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
-    except FileNotFoundError:
-        return None
+    return _listed_names(git_listing.start(project_dir, ("ls-files", "-z", "--", *wanted)))
 
 
 def _listed_names(started: subprocess.Popen[bytes] | None) -> set[str]:
