@@ -219,3 +219,15 @@ def envsync(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(
         ["envsync", *args], result.exit_code, result.stdout, result.stderr
     )
+
+
+def refused_in_one_line(project: Path, *command: str) -> str:
+    """``command`` through the console script: exit 2, one line on stderr, nothing written; the
+    line."""
+    before = snapshot(project)
+    result = envsync_process(*command, cwd=project)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, lines
+    assert snapshot(project) == before
+    return lines[0]

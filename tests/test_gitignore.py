@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from envsync import file_io, gitignore
-from tests.conftest import envsync, envsync_process, snapshot
+from tests.conftest import envsync, envsync_process, refused_in_one_line
 from tests.git_repo import git as _git
 
 
@@ -125,17 +125,6 @@ def test_a_stale_temporary_file_is_ignored(project: Path) -> None:
 # --- rules git applies after the line (issue 22, item 5) ------------------------------------
 
 
-def _refused_by_git(project: Path, *command: str) -> str:
-    """``command`` through the console script: exit 2, one line, nothing written."""
-    before = snapshot(project)
-    result = envsync_process(*command, cwd=project)
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, lines
-    assert snapshot(project) == before
-    return lines[0]
-
-
 @pytest.mark.parametrize("command", [("set", "db_password=N3w-secret"), ("render",), ("check",)])
 def test_a_nested_rule_that_un_ignores_the_env_file_is_refused(
     project: Path, command: tuple[str, ...]
@@ -146,7 +135,7 @@ def test_a_nested_rule_that_un_ignores_the_env_file_is_refused(
     _repository(project)
     _git("rm", "-q", "--cached", "backend/.env", cwd=project)
     _git("commit", "-q", "-m", "untrack", cwd=project)
-    line = _refused_by_git(project, *command)
+    line = refused_in_one_line(project, *command)
     assert line == (
         "envsync: backend/.env: holds the password and git would not ignore it even with the "
         "line envsync adds to .gitignore: backend/.gitignore:1 '!.env' un-ignores it; remove "
@@ -163,7 +152,7 @@ def test_a_line_already_there_is_never_appended_again(project: Path) -> None:
     _repository(project)
     _git("rm", "-q", "--cached", "backend/.env", cwd=project)
     _git("commit", "-q", "-m", "untrack", cwd=project)
-    line = _refused_by_git(project, "render")
+    line = refused_in_one_line(project, "render")
     assert f".gitignore:{number} '!/backend/.env' un-ignores it" in line
     assert ignore.read_text().count("/backend/.env\n") == 2  # its own, and the user's `!` line
     assert ignore.read_text().count(gitignore.COMMENT) == 1
@@ -187,7 +176,7 @@ def test_local_mode_gives_no_new_password_to_a_file_git_tracks(
     _repository(project)
     _git("add", "-f", "backend/.env", cwd=project)
     _git("commit", "-q", "-m", "tracked by mistake", cwd=project)
-    line = _refused_by_git(project, *command)
+    line = refused_in_one_line(project, *command)
     assert line == (
         "envsync: backend/.env: git tracks it, and secret_storage: local keeps the password out "
         "of tracked files; run `git rm --cached backend/.env` (the file stays), then run "

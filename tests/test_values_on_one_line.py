@@ -10,19 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import envsync_process, snapshot
+from tests.conftest import refused_in_one_line
 
 BREAKS = ["a\nINJECTED=evil", "a\rb", "a\u2028b", "a\x85b"]
-
-
-def _refused(project: Path, *command: str) -> str:
-    before = snapshot(project)
-    result = envsync_process(*command, cwd=project)
-    assert result.returncode == 2, (result.stdout, result.stderr)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and "Traceback" not in result.stderr, lines
-    assert snapshot(project) == before
-    return lines[0]
 
 
 @pytest.mark.parametrize("value", BREAKS)
@@ -31,7 +21,7 @@ def test_a_fact_of_the_map_with_a_line_break_is_refused(project: Path, value: st
         handle.write(
             f'\n[[place]]\nfile = "backend/.env"\nkey = "REDIS_URL"\nvalue = {json.dumps(value)}\n'
         )
-    line = _refused(project, "render")
+    line = refused_in_one_line(project, "render")
     assert line.startswith("envsync: envsync.toml: place #")
     assert (
         f"(backend/.env: REDIS_URL): value holds the non-printable character U+{ord(value[1]):04X}"
@@ -50,17 +40,17 @@ def test_a_line_break_is_refused_for_every_line_based_format(project: Path, fmt:
     )
     text += f'\n[[place]]\nfile = "{file[fmt]}"\nkey = "{key[fmt]}"\nvalue = "{{redis}}"\n'
     (project / "envsync.toml").write_text(text)
-    line = _refused(project, "render")
+    line = refused_in_one_line(project, "render")
     assert line == "envsync: envsync.toml: facts.redis holds the non-printable character U+000A"
 
 
 @pytest.mark.parametrize("value", BREAKS)
 def test_set_refuses_a_line_break_in_an_answer(project: Path, value: str) -> None:
-    line = _refused(project, "set", f"db_password={value}")
+    line = refused_in_one_line(project, "set", f"db_password={value}")
     assert "db_password" in line
 
 
 def test_set_refuses_a_line_break_in_a_fact_of_the_map(project: Path) -> None:
     text = (project / "envsync.toml").read_text().replace("[facts]\n", '[facts]\nredis = "x"\n', 1)
     (project / "envsync.toml").write_text(text)
-    assert "redis" in _refused(project, "set", "redis=a\nINJECTED=evil")
+    assert "redis" in refused_in_one_line(project, "set", "redis=a\nINJECTED=evil")

@@ -38,8 +38,11 @@ def docker_ok(*args: str, cwd: Path | None = None) -> str:
     return result.stdout
 
 
-def container_id(project: Path, service: str) -> str:
-    return docker_ok("compose", "ps", "-q", service, cwd=project).strip()
+def container_id(project: Path, service: str, files: tuple[str, ...] = ()) -> str:
+    """The service's container, in the compose project ``files`` form (``-f``; () for compose's
+    own lookup)."""
+    named = [argument for name in files for argument in ("-f", name)]
+    return docker_ok("compose", *named, "ps", "-q", service, cwd=project).strip()
 
 
 def network_address(container: str) -> str:
@@ -50,12 +53,19 @@ def network_address(container: str) -> str:
     return next(n["IPAddress"] for n in networks.values() if n.get("IPAddress"))
 
 
-def logs_in(project: Path, service: str, user: str, password: str, database: str) -> bool:
+def logs_in(
+    project: Path,
+    service: str,
+    user: str,
+    password: str,
+    database: str,
+    files: tuple[str, ...] = (),
+) -> bool:
     """Whether the service's container takes the login on its network address; any refusal
     but a wrong password fails the test."""
     try:
         with psycopg.connect(
-            host=network_address(container_id(project, service)),
+            host=network_address(container_id(project, service, files)),
             user=user,
             password=password,
             dbname=database,

@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from envsync.places.map_file import MAP_FILE
 from tests.conftest import envsync
-from tests.docker.conftest import docker_ok, files_only, network_address
+from tests.docker.conftest import docker_ok, files_only, logs_in
 from tests.layouts import git_project
 
 pytestmark = pytest.mark.docker
@@ -46,14 +45,7 @@ def local_yml(compose_dir: Callable[[str], Path]) -> Path:
 
 
 def _logs_in(project: Path, user: str, password: str) -> bool:
-    address = network_address(f"{project.name}-db-1")
-    try:
-        with psycopg.connect(
-            host=address, user=user, password=password, dbname="appdb", connect_timeout=5
-        ):
-            return True
-    except psycopg.OperationalError:
-        return False
+    return logs_in(project, "db", user, password, "appdb", ("local.yml",))
 
 
 def test_set_changes_the_container_that_only_the_maps_file_finds(local_yml: Path) -> None:

@@ -165,8 +165,12 @@ def test_no_docker_engine_is_one_short_line(
     live_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The docker CLI pointed at a socket nothing serves: no engine, whatever runs on this machine.
+    # Where the CLI itself is missing (a fresh CI machine before docker-postgres's setup has
+    # installed it), that is the line instead: each machine proves the case it has.
     monkeypatch.setenv("DOCKER_HOST", f"unix://{live_project}/no-engine.sock")
-    if compose.engine_problem() == "docker is not on PATH":
-        pytest.skip("the docker CLI is not installed here")
     _, report = _report(live_project)
-    assert report["container environment"] == "[skipped] no Docker engine"
+    if compose.engine_problem() == "docker is not on PATH":
+        expected = "[skipped] docker is not on PATH: container not inspected"
+    else:
+        expected = "[skipped] no Docker engine"
+    assert report["container environment"] == expected
